@@ -1,0 +1,79 @@
+"""Task heads of SeisMoLLM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seisbench_llm.models.embedder import same_padding
+
+
+def upsampling_sizes(in_length: int, out_length: int, n_layers: int) -> list[int]:
+    """Target lengths of the up-layers: geometric growth by ``(out/in)^(1/n)``, computed backwards
+    from ``out_length`` with ``int()``."""
+    ratio = (out_length / in_length) ** (1.0 / n_layers)
+    sizes = [out_length]
+    for _ in range(n_layers - 1):
+        sizes.append(int(sizes[-1] / ratio))
+    return sizes[::-1]
+
+
+class UpLayer(nn.Module):
+    """Linear interpolation to ``size`` -> same pad -> conv (bias) -> BatchNorm -> GELU."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, size: int):
+        super().__init__()
+        self.size = size
+        self.kernel_size = kernel_size
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size)
+        self.norm = nn.BatchNorm1d(out_channels)
+        self.act = nn.GELU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=self.size, mode="linear", align_corners=False)
+        x = F.pad(x, same_padding(self.size, self.kernel_size, 1))
+        return self.act(self.norm(self.conv(x)))
+
+
+class PickingHead(nn.Module):
+    """Up-sampling decoder to ``(B, 3, out_length)`` probabilities for [noise, P, S]."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        in_length: int,
+        out_length: int,
+        channels: Sequence[int] = (224, 192, 160, 6),
+        kernels: Sequence[int] = (1, 6, 8, 16),
+        n_outputs: int = 3,
+    ):
+        super().__init__()
+        sizes = upsampling_sizes(in_length, out_length, len(channels))
+        layers = []
+        for ch, k, size in zip(channels, kernels, sizes, strict=True):
+            layers.append(UpLayer(in_channels, ch, k, size))
+            in_channels = ch
+        self.up = nn.Sequential(*layers)
+        self.out = nn.Conv1d(in_channels, n_outputs, 7, padding=3)
+
+    def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
+        x = self.out(self.up(x))
+        return x if logits else torch.sigmoid(x)
+
+
+class PooledHead(nn.Module):
+    """Two strided convs (kernel 16, stride 4, no padding) -> global average pool -> linear."""
+
+    def __init__(self, channels: int, n_outputs: int, kernel_size: int = 16, stride: int = 4):
+        super().__init__()
+        self.trunk = nn.Sequential(
+            nn.Conv1d(channels, channels, kernel_size, stride=stride),
+            nn.Conv1d(channels, channels, kernel_size, stride=stride),
+        )
+        self.linear = nn.Linear(channels, n_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.trunk(x).mean(dim=-1))
