@@ -165,9 +165,7 @@ class GPT2Backbone(nn.Module):
     def set_trainable_split(self) -> None:
         """Freeze block weights and biases; train LoRA, LayerNorms and position embeddings."""
         for name, p in self.named_parameters():
-            p.requires_grad = "lora_" in name or ".ln_" in name or name.startswith(
-                ("ln_f", "wpe")
-            )
+            p.requires_grad = "lora_" in name or ".ln_" in name or name.startswith(("ln_f", "wpe"))
 
     def merge_lora(self) -> None:
         """Fold the LoRA updates into the base weights and remove the adapters (PEFT-free model)."""
@@ -253,7 +251,7 @@ def _read_gpt2_state_dict(
     raise PretrainedGPT2NotFoundError(
         f"No pretrained GPT-2 weights found: looked in {looked}.\n"
         "To provide them, on a machine with internet run\n"
-        "    python -c \"from transformers import GPT2Model; "
+        '    python -c "from transformers import GPT2Model; '
         "GPT2Model.from_pretrained('gpt2').save_pretrained('gpt2-small')\"\n"
         "copy the folder here and call model.load_gpt2_weights('gpt2-small'), or fill the "
         "Hugging Face cache (HF_HOME) with 'gpt2'.\nDetails: " + " | ".join(errors)

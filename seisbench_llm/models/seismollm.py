@@ -134,7 +134,9 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
             raise ValueError(f"p_position must lie in [0, {in_samples}), got {p_position}")
 
         if task == "picking":
-            output_kwargs = dict(output_type="array", pred_sample=(0, in_samples), labels=list(phases))
+            output_kwargs = dict(
+                output_type="array", pred_sample=(0, in_samples), labels=list(phases)
+            )
         else:
             labels = {
                 "polarity": ["up", "down"],
@@ -291,11 +293,14 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
             return deg[:, None]
         return batch if batch.ndim == 2 else batch[:, None]
 
-    async def annotate_async(self, stream: obspy.Stream, copy: bool = True, **kwargs) -> obspy.Stream:
+    async def annotate_async(
+        self, stream: obspy.Stream, copy: bool = True, **kwargs
+    ) -> obspy.Stream:
         """Annotate a stream; see :py:meth:`seisbench.models.WaveformModel.annotate`.
 
-        On top of SeisBench's behaviour: integer data is converted to float; NaN/inf samples are
-        replaced by the trace mean and the annotations over those samples are set to NaN (masked);
+        On top of SeisBench's behaviour: integer data is converted to float; each channel is merged
+        into one trace; NaN/inf samples and gaps are replaced by the trace mean and the annotations
+        over those samples are set to NaN (masked);
         every channel is padded with its mean at both ends (picking: by the blinding length; other
         tasks: so that each input sample can be the P position of a window) and to at least one
         window, then annotations are trimmed back to the input's time span, so short streams
@@ -305,7 +310,7 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
         if len(stream) == 0:
             return obspy.Stream()
         bad_spans = _mask_nonfinite(stream)
-        spans = _station_spans(stream, self._grouping.trace_id_without_component)
+        spans = _station_spans(stream)
         if self.task == "picking":
             pre, post = kwargs.get("blinding", self._annotate_args["blinding"][1])
         else:  # every input sample can be the P position of some window
@@ -314,7 +319,7 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
         _pad_stream(stream, self.in_samples / sr, pre / sr, post / sr)
         output = await super().annotate_async(stream, copy=False, **kwargs)
         for trace in output:
-            key = self._grouping.trace_id_without_component(trace)
+            key = _station_key(trace)
             t0, t1 = spans.get(key, (trace.stats.starttime, trace.stats.endtime))
             trace.trim(t0, t1)
             trace.data = np.asarray(trace.data, dtype=np.float32)
@@ -366,13 +371,19 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
         strict = self._argdict_get_with_default(argdict, "strict")
         stations, windows = [], []
         sr = self.sampling_rate
-        key_of = self._grouping.trace_id_without_component
+        key_of = _station_key
         for key in sorted({key_of(tr) for tr in stream}):
             traces = [tr for tr in stream if key_of(tr) == key]
-            if strict and len({comp_dict.get(tr.id[-1]) for tr in traces} - {None}) < len(self.component_order):
+            if strict and len({comp_dict.get(tr.id[-1]) for tr in traces} - {None}) < len(
+                self.component_order
+            ):
                 continue
             p = _lookup_p_time(p_times, key)
-            start = (p - self.p_position / sr) if p is not None else min(tr.stats.starttime for tr in traces)
+            start = (
+                (p - self.p_position / sr)
+                if p is not None
+                else min(tr.stats.starttime for tr in traces)
+            )
             window = np.zeros((len(self.component_order), self.in_samples), dtype=np.float32)
             for tr in traces:
                 if tr.id[-1] not in comp_dict:
@@ -399,9 +410,13 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
             self.train(was_training)
         return self._classify_output(out, np.concatenate(preds), stations)
 
-    def _classify_output(self, out: dict, pred: np.ndarray, stations: list[str]) -> sbu.ClassifyOutput:
+    def _classify_output(
+        self, out: dict, pred: np.ndarray, stations: list[str]
+    ) -> sbu.ClassifyOutput:
         if self.task == "polarity":
-            out["polarity"] = {s: POLARITY_CLASSES[int(np.argmax(p))] for s, p in zip(stations, pred)}
+            out["polarity"] = {
+                s: POLARITY_CLASSES[int(np.argmax(p))] for s, p in zip(stations, pred)
+            }
             out["polarity_probability"] = {s: float(np.max(p)) for s, p in zip(stations, pred)}
         elif self.task == "back_azimuth":
             out["back_azimuth_deg"] = {
@@ -415,16 +430,27 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
 
 # ---------------------------------------------------------------------- stream helpers
 def _prepare_stream(stream: obspy.Stream) -> obspy.Stream:
-    """Copy, split at gaps and convert samples to float64 (overlaps are resolved by SeisBench)."""
+    """Copy, convert samples to float64 and merge each channel into one trace.
+
+    Gaps are filled with NaN (and later masked like other non-finite samples); of overlapping
+    records the later one is kept (ObsPy's merge method 1).
+    """
     if not isinstance(stream, obspy.Stream):
         raise TypeError(f"Expected an obspy.Stream, got {type(stream).__name__}")
-    stream = stream.copy().split()  # gaps (masked arrays) become separate traces
+    stream = stream.copy()
     for tr in stream:
-        tr.data = np.asarray(tr.data, dtype=np.float64)
-    return obspy.Stream([tr for tr in stream if tr.stats.npts > 0])
+        tr.data = np.asarray(np.ma.filled(tr.data.astype(np.float64), np.nan))
+    stream = obspy.Stream([tr for tr in stream if tr.stats.npts > 0])
+    try:
+        stream.merge(method=1, fill_value=np.nan)
+    except Exception as e:  # e.g. one channel id with two sampling rates
+        raise ValueError(f"Cannot merge the traces of the input stream: {e}") from e
+    return stream
 
 
-def _mask_nonfinite(stream: obspy.Stream) -> dict[str, list[tuple[obspy.UTCDateTime, obspy.UTCDateTime]]]:
+def _mask_nonfinite(
+    stream: obspy.Stream,
+) -> dict[str, list[tuple[obspy.UTCDateTime, obspy.UTCDateTime]]]:
     """Replace NaN/inf samples by the trace's finite mean; return their time spans per station."""
     spans: dict[str, list] = {}
     for tr in stream:
@@ -435,39 +461,39 @@ def _mask_nonfinite(stream: obspy.Stream) -> dict[str, list[tuple[obspy.UTCDateT
         fill = float(np.mean(data[~bad])) if (~bad).any() else 0.0
         data[bad] = fill
         edges = np.flatnonzero(np.diff(np.concatenate([[0], bad.astype(np.int8), [0]])))
-        key = tr.id.rsplit(".", 1)[0]
+        key = _station_key(tr)
         for i0, i1 in zip(edges[::2], edges[1::2]):
-            spans.setdefault(key, []).append((tr.stats.starttime + i0 * tr.stats.delta, tr.stats.starttime + (i1 - 1) * tr.stats.delta))
+            spans.setdefault(key, []).append(
+                (
+                    tr.stats.starttime + i0 * tr.stats.delta,
+                    tr.stats.starttime + (i1 - 1) * tr.stats.delta,
+                )
+            )
     return spans
 
 
-def _station_spans(stream: obspy.Stream, key_of) -> dict[str, tuple[obspy.UTCDateTime, obspy.UTCDateTime]]:
+def _station_key(trace: obspy.Trace) -> str:
+    """``NET.STA.LOC``, the id SeisBench gives an instrument's annotations and picks."""
+    return f"{trace.stats.network}.{trace.stats.station}.{trace.stats.location}"
+
+
+def _station_spans(stream: obspy.Stream) -> dict[str, tuple[obspy.UTCDateTime, obspy.UTCDateTime]]:
+    """First and last sample time per instrument."""
     spans: dict[str, tuple] = {}
     for tr in stream:
-        key = key_of(tr)
+        key = _station_key(tr)
         t0, t1 = spans.get(key, (tr.stats.starttime, tr.stats.endtime))
         spans[key] = (min(t0, tr.stats.starttime), max(t1, tr.stats.endtime))
     return spans
 
 
 def _pad_stream(stream: obspy.Stream, window_s: float, pre_s: float, post_s: float) -> None:
-    """Pad every channel with its mean: ``pre_s`` before its first sample, ``post_s`` after its last,
-    and to at least ``window_s`` (+ pads) in total. Gaps inside a channel are left alone."""
-    by_channel: dict[str, list[obspy.Trace]] = {}
+    """Pad every (merged) channel with its mean: ``pre_s`` before its first sample, ``post_s`` after
+    its last, and to at least ``window_s + pre_s + post_s`` in total."""
     for tr in stream:
-        by_channel.setdefault(tr.id, []).append(tr)
-    for traces in by_channel.values():
-        traces.sort(key=lambda t: t.stats.starttime)
-        first, last = traces[0], traces[-1]
-        t0 = first.stats.starttime - pre_s
-        t1 = max(last.stats.endtime + post_s, t0 + window_s + pre_s + post_s)
-        for tr in {id(first): first, id(last): last}.values():
-            mean = float(np.ma.mean(tr.data)) if tr.stats.npts else 0.0
-            start = t0 if tr is first else tr.stats.starttime
-            end = t1 if tr is last else tr.stats.endtime
-            tr.trim(start, end, pad=True, fill_value=mean, nearest_sample=True)
-            if np.ma.isMaskedArray(tr.data):
-                tr.data = tr.data.filled(mean)
+        t0 = tr.stats.starttime - pre_s
+        t1 = max(tr.stats.endtime + post_s, t0 + window_s + pre_s + post_s)
+        tr.trim(t0, t1, pad=True, fill_value=float(np.mean(tr.data)), nearest_sample=True)
 
 
 def _lookup_p_time(p_times: Any, key: str) -> obspy.UTCDateTime | None:

@@ -1,0 +1,375 @@
+"""SeisMoLLM: architecture, GPT-2 loading, LoRA, annotate/classify and bad input."""
+
+import sys
+
+import numpy as np
+import obspy
+import pytest
+import seisbench.models as sbm
+import seisbench.util as sbu
+import torch
+
+import seisbench_llm
+from seisbench_llm.models.gpt2 import PretrainedGPT2NotFoundError
+from seisbench_llm.models.seismollm import TASKS, SeisMoLLM
+
+TINY = dict(
+    d_model=32,
+    n_heads=2,
+    n_layers=2,
+    n_positions=128,
+    embed_channels=(4, 8, 4, None),
+    head_channels=(8, 8, 8, 6),
+    lora_r=2,
+    lora_alpha=2,
+)
+
+
+def tiny(task="picking", seed=0, **kwargs):
+    torch.manual_seed(seed)
+    return SeisMoLLM(task=task, **{**TINY, **kwargs}).eval()
+
+
+def randomize_lora(model, seed=1):
+    """LoRA B starts at zero; give it values so merging has something to fold."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+
+
+@pytest.fixture
+def example_stream():
+    return obspy.read()  # ObsPy's offline 30 s example recording, ZNE at 100 Hz
+
+
+# ---------------------------------------------------------------------------- architecture
+def test_registered_in_seisbench():
+    assert sbm.SeisMoLLM is SeisMoLLM
+    assert seisbench_llm.SeisMoLLM is SeisMoLLM
+
+
+@pytest.mark.parametrize(
+    "task, trainable, total",
+    [("picking", 2_489_463, 23_743_863), ("magnitude", 2_242_117, 23_496_517)],
+)
+def test_parameter_counts_match_paper(task, trainable, total):
+    model = SeisMoLLM(task=task)
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert n_trainable == trainable
+    assert sum(p.numel() for p in model.parameters()) == total
+    assert sum(p.numel() for p in model.embedder.parameters()) == 559_908
+
+
+def test_trainable_split_is_lora_layernorm_wpe():
+    model = tiny()
+    for name, p in model.llm.named_parameters():
+        expected = "lora_" in name or ".ln_" in name or name.startswith(("ln_f", "wpe"))
+        assert p.requires_grad == expected, name
+    assert all(p.requires_grad for p in model.embedder.parameters())
+    assert all(p.requires_grad for p in model.head.parameters())
+
+
+def test_diting_setting_shapes():
+    model = tiny(in_samples=8192, sampling_rate=50)
+    assert model.n_tokens == 128
+    assert [layer.size for layer in model.head.up] == [1721, 2895, 4870, 8192]
+    assert model(torch.randn(1, 3, 8192)).shape == (1, 3, 8192)
+
+
+def test_stead_setting_drops_incomplete_patch():
+    model = tiny()
+    assert model.n_tokens == 93
+    assert [layer.size for layer in model.head.up] == [1253, 2112, 3560, 6000]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_forward_every_task(task):
+    model = tiny(task)
+    y = model(torch.randn(4, 3, 6000))
+    if task == "picking":
+        assert y.shape == (4, 3, 6000) and 0 <= y.min() and y.max() <= 1
+    elif task == "polarity":
+        assert y.shape == (4, 2)
+        torch.testing.assert_close(y.sum(-1), torch.ones(4))
+    elif task == "back_azimuth":
+        assert y.shape == (4, 2) and y.abs().max() <= 1
+    else:
+        scale = 8.0 if task == "magnitude" else 500.0
+        assert y.shape == (4,) and 0 <= y.min() and y.max() <= scale
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(ValueError, match="Valid tasks"):
+        SeisMoLLM(task="detection")
+    with pytest.raises(ValueError, match="d_model / patch_size"):
+        SeisMoLLM(**{**TINY, "embed_channels": (4, 8, 4, 5)})
+    with pytest.raises(ValueError, match="no complete patch"):
+        SeisMoLLM(**{**TINY, "in_samples": 32})
+
+
+def test_constructor_never_touches_network(no_network):
+    SeisMoLLM(**TINY)
+
+
+# ---------------------------------------------------------------------------- GPT-2 weights
+@pytest.fixture
+def gpt2_dir(tmp_path):
+    """A GPT-2 checkpoint with random weights, written with transformers' save_pretrained."""
+    from transformers import GPT2Config, GPT2Model
+
+    torch.manual_seed(42)
+    config = GPT2Config(n_embd=32, n_head=2, n_layer=3, n_positions=256, vocab_size=50)
+    hf = GPT2Model(config).eval()
+    hf.save_pretrained(tmp_path / "gpt2-tiny")
+    return tmp_path / "gpt2-tiny", hf
+
+
+def test_gpt2_loading_reproduces_transformers(gpt2_dir):
+    path, hf = gpt2_dir
+    model = tiny(n_layers=3)
+    origin = model.load_gpt2_weights(str(path))
+    assert str(path.resolve()) in origin and model.llm_source == origin
+    x = torch.randn(2, 20, 32)
+    with torch.no_grad():
+        ours = model.llm(x)  # LoRA B is zero: adapters do not change the output yet
+        theirs = hf(inputs_embeds=x, use_cache=False).last_hidden_state
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
+    # causal: the first token does not see the others
+    x2 = x.clone()
+    x2[:, 5:] += 1.0
+    with torch.no_grad():
+        torch.testing.assert_close(model.llm(x2)[:, :5], ours[:, :5])
+
+
+def test_gpt2_loading_uses_first_blocks(gpt2_dir):
+    path, hf = gpt2_dir
+    model = tiny(n_layers=2)
+    model.load_gpt2_weights(str(path))
+    torch.testing.assert_close(model.llm.h[1].mlp.c_fc.base_layer.weight, hf.h[1].mlp.c_fc.weight)
+    torch.testing.assert_close(model.llm.wpe.weight, hf.wpe.weight[:128])
+
+
+def test_gpt2_shape_mismatch_is_explained(gpt2_dir):
+    path, _ = gpt2_dir
+    model = tiny(d_model=64, embed_channels=(4, 8, 8, None))
+    with pytest.raises(ValueError, match="does not fit this backbone"):
+        model.load_gpt2_weights(str(path))
+
+
+def test_missing_gpt2_weights_clear_error(tmp_path, monkeypatch, no_network):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = tiny()
+    with pytest.raises(PretrainedGPT2NotFoundError, match="save_pretrained") as err:
+        model.load_gpt2_weights(str(tmp_path / "nowhere"))
+    assert "nowhere" in str(err.value)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(PretrainedGPT2NotFoundError, match="Hugging Face cache"):
+        model.load_gpt2_weights("gpt2", local_files_only=True)
+
+
+# ---------------------------------------------------------------------------- LoRA merge
+@pytest.mark.parametrize("task", ["picking", "magnitude"])
+def test_merge_lora_keeps_outputs(task):
+    model = tiny(task)
+    randomize_lora(model)
+    x = torch.randn(3, 3, 6000)
+    with torch.no_grad():
+        before = model(x)
+        model.merge_lora()
+        after = model(x)
+    torch.testing.assert_close(after, before, atol=1e-5, rtol=1e-5)
+    assert model.lora_r == 0 and model.get_model_args()["lora_r"] == 0
+    assert not any("lora_" in k for k in model.state_dict())
+
+
+def test_merged_model_saves_and_loads_without_peft(tmp_path, monkeypatch, example_stream):
+    model = tiny()
+    randomize_lora(model)
+    model.merge_lora()
+    model.save(tmp_path / "merged")
+    monkeypatch.setitem(sys.modules, "peft", None)  # any `import peft` now fails
+    loaded = SeisMoLLM.load(tmp_path / "merged")
+    a = model.annotate(example_stream)
+    b = loaded.annotate(example_stream)
+    for ta, tb in zip(a, b, strict=True):
+        np.testing.assert_array_equal(ta.data, tb.data)
+
+
+def test_save_load_unmerged_identical_annotate(tmp_path, example_stream):
+    model = tiny()
+    randomize_lora(model)
+    model.save(tmp_path / "m")
+    loaded = SeisMoLLM.load(tmp_path / "m")
+    assert loaded.lora_r == TINY["lora_r"]
+    for ta, tb in zip(model.annotate(example_stream), loaded.annotate(example_stream), strict=True):
+        np.testing.assert_array_equal(ta.data, tb.data)
+
+
+# ---------------------------------------------------------------------------- annotate / classify
+def test_annotate_example_stream_covers_it(example_stream):
+    model = tiny()
+    ann = model.annotate(example_stream)
+    assert sorted(tr.stats.channel for tr in ann) == ["SeisMoLLM_P", "SeisMoLLM_S"]
+    for tr in ann:
+        assert tr.stats.sampling_rate == 100
+        assert abs(tr.stats.starttime - example_stream[0].stats.starttime) < 0.011
+        assert abs(tr.stats.endtime - example_stream[0].stats.endtime) < 0.011
+        assert np.isfinite(tr.data).all()
+        assert 0 <= tr.data.min() and tr.data.max() <= 1
+
+
+def test_annotate_long_stream_is_continuous():
+    rng = np.random.default_rng(0)
+    t0 = obspy.UTCDateTime(2020, 1, 1)
+    st = obspy.Stream(
+        [
+            obspy.Trace(
+                rng.normal(size=20000),
+                header=dict(station="LONG", channel=f"HH{c}", sampling_rate=100, starttime=t0),
+            )
+            for c in "ZNE"
+        ]
+    )
+    ann = tiny().annotate(st)
+    assert len(ann) == 2
+    for tr in ann:
+        assert tr.stats.npts == 20000 and np.isfinite(tr.data).all()
+
+
+def test_classify_picks_and_thresholds(example_stream):
+    model = tiny()
+    ann = model.annotate(example_stream)
+    out = model.classify(example_stream)
+    assert isinstance(out.picks, sbu.PickList)
+    expect_p = ann.select(channel="SeisMoLLM_P")[0].data.max() >= 0.3
+    assert any(p.phase == "P" for p in out.picks) == expect_p
+    low = model.classify(example_stream, P_threshold=0.01, S_threshold=0.99)
+    assert [p.phase for p in low.picks] == ["P"]
+    assert low.picks[0].trace_id == "BW.RJOB."
+
+
+def test_classify_every_regression_task(example_stream):
+    t_p = example_stream[0].stats.starttime + 10
+    for task, attr in [
+        ("magnitude", "magnitude"),
+        ("distance", "distance_km"),
+        ("back_azimuth", "back_azimuth_deg"),
+        ("polarity", "polarity"),
+    ]:
+        model = tiny(task)
+        out = model.classify(example_stream, p_times={"BW.RJOB.": t_p})
+        value = getattr(out, attr)["BW.RJOB."]
+        assert out.window_start["BW.RJOB."] == t_p - model.p_position / 100
+        if task == "polarity":
+            assert value in ("U", "D") and 0.5 <= out.polarity_probability["BW.RJOB."] <= 1
+        elif task == "back_azimuth":
+            assert 0 <= value < 360
+        else:
+            assert np.isfinite(value) and value >= 0
+        ann = model.annotate(example_stream, stride=500)
+        assert len(ann) >= 1 and all(np.isfinite(tr.data).all() for tr in ann)
+
+
+def test_classify_regression_window_placement_matters(example_stream):
+    model = tiny("magnitude")
+    t = example_stream[0].stats.starttime
+    a = model.classify(example_stream, p_times=t + 5).magnitude["BW.RJOB."]
+    b = model.classify(example_stream, p_times=t + 25).magnitude["BW.RJOB."]
+    c = model.classify(example_stream, p_times=t + 5).magnitude["BW.RJOB."]
+    assert a == c and a != b
+    with pytest.raises(TypeError, match="p_times"):
+        model.classify(example_stream, p_times=[1, 2])
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_empty_stream_gives_empty_output():
+    model = tiny()
+    assert len(model.annotate(obspy.Stream())) == 0
+    assert len(model.classify(obspy.Stream()).picks) == 0
+    assert tiny("magnitude").classify(obspy.Stream()).magnitude == {}
+
+
+def test_non_stream_input_is_rejected():
+    with pytest.raises(TypeError, match="obspy.Stream"):
+        tiny().annotate(np.zeros((3, 6000)))
+
+
+def test_nan_and_inf_samples_are_masked(example_stream):
+    st = example_stream.copy()
+    st[0].data = st[0].data.astype(np.float64)
+    st[0].data[1000:1100] = np.nan
+    st[1].data = st[1].data.astype(np.float64)
+    st[1].data[2000] = np.inf
+    ann = tiny().annotate(st)
+    assert len(ann) == 2
+    for tr in ann:
+        bad = ~np.isfinite(tr.data)
+        assert bad[1000:1100].all() and bad[2000]
+        assert bad.sum() == 101  # only the non-finite input samples are masked
+        assert np.isfinite(tr.data[:1000]).all()
+
+
+def test_all_nan_stream_does_not_crash(example_stream):
+    st = example_stream.copy()
+    for tr in st:
+        tr.data = np.full(tr.stats.npts, np.nan)
+    ann = tiny().annotate(st)
+    assert all(np.isnan(tr.data).all() for tr in ann)
+
+
+def test_gaps_and_overlaps(example_stream):
+    model = tiny()
+    st = example_stream.copy()
+    gapped = obspy.Stream()
+    for tr in st:
+        gapped += tr.slice(tr.stats.starttime, tr.stats.starttime + 10)
+        gapped += tr.slice(tr.stats.starttime + 12, tr.stats.endtime)
+    ann = model.annotate(gapped)
+    assert len(ann) == 2  # one continuous trace per phase; the gap is masked with NaN
+    for tr in ann:
+        assert tr.stats.npts == 3000
+        t = tr.times()
+        in_gap = (t > 10.005) & (t < 11.995)
+        assert np.isnan(tr.data[in_gap]).all()
+        assert np.isfinite(tr.data[~in_gap]).all()
+    # overlapping duplicate records are resolved, not crashed on
+    overlapping = example_stream.copy() + example_stream.copy().slice(
+        example_stream[0].stats.starttime + 5, example_stream[0].stats.starttime + 20
+    )
+    ann = model.annotate(overlapping)
+    assert len(ann) == 2 and all(np.isfinite(tr.data).all() for tr in ann)
+
+
+def test_integer_data(example_stream):
+    model = tiny()
+    st = example_stream.copy()
+    for tr in st:
+        tr.data = tr.data.astype(np.int32)
+    ann = model.annotate(st)
+    ref = model.annotate(example_stream)
+    assert len(ann) == 2
+    for a, b in zip(ann, ref, strict=True):
+        np.testing.assert_allclose(a.data, b.data, atol=0.05)
+
+
+def test_wrong_sampling_rate_is_resampled(example_stream):
+    st = example_stream.copy().resample(50)
+    ann = tiny().annotate(st)
+    assert len(ann) == 2
+    for tr in ann:
+        assert tr.stats.sampling_rate == 100
+        assert np.isfinite(tr.data).all()
+        assert abs(tr.stats.endtime - example_stream[0].stats.endtime) < 0.03
+
+
+def test_missing_horizontals_zero_filled_unless_strict(example_stream):
+    model = tiny()
+    z_only = example_stream.select(component="Z")
+    ann = model.annotate(z_only)
+    assert len(ann) == 2 and all(np.isfinite(tr.data).all() for tr in ann)
+    assert len(model.annotate(z_only, strict=True)) == 0
+    mag = tiny("magnitude")
+    assert "BW.RJOB." in mag.classify(z_only).magnitude
+    assert mag.classify(z_only, strict=True).magnitude == {}
