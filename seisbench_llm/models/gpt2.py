@@ -236,7 +236,7 @@ def _read_gpt2_state_dict(
             model = GPT2Model.from_pretrained(
                 str(path) if is_dir else str(source), local_files_only=only_local
             )
-        except (OSError, ValueError, EnvironmentError) as e:
+        except (OSError, ValueError) as e:
             errors.append(f"{'local' if only_local else 'download'}: {e}")
             continue
         origin = str(path.resolve()) if is_dir else f"'{source}' (Hugging Face cache or hub)"

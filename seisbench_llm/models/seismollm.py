@@ -415,16 +415,16 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
     ) -> sbu.ClassifyOutput:
         if self.task == "polarity":
             out["polarity"] = {
-                s: POLARITY_CLASSES[int(np.argmax(p))] for s, p in zip(stations, pred)
+                s: POLARITY_CLASSES[int(np.argmax(p))] for s, p in zip(stations, pred, strict=True)
             }
-            out["polarity_probability"] = {s: float(np.max(p)) for s, p in zip(stations, pred)}
+            out["polarity_probability"] = {s: float(np.max(p)) for s, p in zip(stations, pred, strict=True)}
         elif self.task == "back_azimuth":
             out["back_azimuth_deg"] = {
-                s: float(np.degrees(np.arctan2(p[1], p[0])) % 360.0) for s, p in zip(stations, pred)
+                s: float(np.degrees(np.arctan2(p[1], p[0])) % 360.0) for s, p in zip(stations, pred, strict=True)
             }
         else:
             name = "magnitude" if self.task == "magnitude" else "distance_km"
-            out[name] = {s: float(p) for s, p in zip(stations, pred)}
+            out[name] = {s: float(p) for s, p in zip(stations, pred, strict=True)}
         return sbu.ClassifyOutput(self.name, **out)
 
 
@@ -462,7 +462,7 @@ def _mask_nonfinite(
         data[bad] = fill
         edges = np.flatnonzero(np.diff(np.concatenate([[0], bad.astype(np.int8), [0]])))
         key = _station_key(tr)
-        for i0, i1 in zip(edges[::2], edges[1::2]):
+        for i0, i1 in zip(edges[::2], edges[1::2], strict=True):
             spans.setdefault(key, []).append(
                 (
                     tr.stats.starttime + i0 * tr.stats.delta,
