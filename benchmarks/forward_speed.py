@@ -47,10 +47,16 @@ def build_models() -> dict[str, tuple[torch.nn.Module, int]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32], help="batch sizes to time")
-    parser.add_argument("--repeats", type=int, default=5, help="timed repetitions (median is reported)")
+    parser.add_argument(
+        "--batch-sizes", type=int, nargs="+", default=[1, 32], help="batch sizes to time"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed repetitions (median is reported)"
+    )
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -69,7 +75,9 @@ def main(argv: list[str] | None = None) -> None:
             if name == "EQTransformer":
                 ref[bs] = per_6000
         for name, n, per_window, per_6000 in rows:
-            print(f"| {name} | {bs} | {n} | {per_window:.1f} | {per_6000:.1f} | {per_6000 / ref[bs]:.2f} |")
+            print(
+                f"| {name} | {bs} | {n} | {per_window:.1f} | {per_6000:.1f} | {per_6000 / ref[bs]:.2f} |"
+            )
 
 
 if __name__ == "__main__":

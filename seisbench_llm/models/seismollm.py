@@ -417,10 +417,13 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
             out["polarity"] = {
                 s: POLARITY_CLASSES[int(np.argmax(p))] for s, p in zip(stations, pred, strict=True)
             }
-            out["polarity_probability"] = {s: float(np.max(p)) for s, p in zip(stations, pred, strict=True)}
+            out["polarity_probability"] = {
+                s: float(np.max(p)) for s, p in zip(stations, pred, strict=True)
+            }
         elif self.task == "back_azimuth":
             out["back_azimuth_deg"] = {
-                s: float(np.degrees(np.arctan2(p[1], p[0])) % 360.0) for s, p in zip(stations, pred, strict=True)
+                s: float(np.degrees(np.arctan2(p[1], p[0])) % 360.0)
+                for s, p in zip(stations, pred, strict=True)
             }
         else:
             name = "magnitude" if self.task == "magnitude" else "distance_km"
