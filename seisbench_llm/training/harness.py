@@ -1,0 +1,181 @@
+"""Benchmark harness: datasets, data loaders, training (Lightning, DDP), resume and export."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import seisbench.data as sbd
+import seisbench.generate as sbg
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from torch.utils.data import DataLoader, Dataset
+
+from seisbench_llm.training import pipelines
+from seisbench_llm.training.config import Config, ConfigError
+from seisbench_llm.training.lit import LIT_MODULES, BaseLit
+
+logger = logging.getLogger("seisbench_llm")
+
+
+def rank() -> int:
+    """Global rank of this process (0 outside distributed runs)."""
+    return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", 0)))
+
+
+def model_sampling_rate(cfg: Config) -> float:
+    return 50.0 if cfg.model == "seismollm" and cfg.setting == "diting" else 100.0
+
+
+def load_dataset(cfg: Config) -> sbd.WaveformDataset:
+    """The dataset named by ``cfg.data``, at the model's sampling rate in ZNE order."""
+    args = {"sampling_rate": model_sampling_rate(cfg), "component_order": "ZNE", **cfg.data_args}
+    name = cfg.data
+    if name.lower() == "synthetic":
+        from seisbench_llm.data import Synthetic
+
+        args.setdefault("preset", "diting" if cfg.setting == "diting" else "stead")
+        return Synthetic(**args)
+    if name.lower() == "diting":
+        from seisbench_llm.data.diting import DiTing
+
+        return DiTing(**args)
+    if Path(name).expanduser().is_dir():
+        return sbd.WaveformDataset(Path(name).expanduser(), **args)
+    cls = getattr(sbd, name, None)
+    if isinstance(cls, type) and issubclass(cls, sbd.WaveformDataset) and cls is not sbd.WaveformDataset:
+        return cls(**args)
+    valid = sorted(
+        n for n in dir(sbd) if isinstance(getattr(sbd, n), type) and issubclass(getattr(sbd, n), sbd.BenchmarkDataset) and n != "BenchmarkDataset"
+    )
+    raise ConfigError(f"Unknown dataset '{name}': not a folder and not a SeisBench dataset. Valid names: Synthetic, DiTing, {', '.join(valid)}")
+
+
+def _limit(ds: sbd.WaveformDataset, n: int | None, seed: int) -> sbd.WaveformDataset:
+    if n is None or len(ds) <= n:
+        return ds
+    mask = np.zeros(len(ds), dtype=bool)
+    mask[np.random.default_rng(seed).choice(len(ds), n, replace=False)] = True
+    return ds.filter(mask, inplace=False)
+
+
+def split_datasets(cfg: Config, dataset: sbd.WaveformDataset | None = None) -> dict[str, sbd.WaveformDataset]:
+    """train/dev/test parts of the dataset (train and dev limited by the config's max sizes)."""
+    dataset = dataset if dataset is not None else load_dataset(cfg)
+    train, dev, test = dataset.train_dev_test()
+    return {
+        "train": _limit(train, cfg.max_train_samples, cfg.seed),
+        "dev": _limit(dev, cfg.max_eval_samples, cfg.seed + 1),
+        "test": _limit(test, cfg.max_eval_samples, cfg.seed + 2),
+    }
+
+
+def make_generator(lit: BaseLit, dataset: sbd.WaveformDataset, train: bool) -> Dataset:
+    """A ``GenericGenerator`` with the module's augmentation pipeline (SeisMoLLM: clean + augmented)."""
+    if not train:
+        gen = sbg.GenericGenerator(dataset)
+        gen.add_augmentations(lit.get_val_augmentations())
+        return gen
+    gen = sbg.GenericGenerator(dataset)
+    gen.add_augmentations(lit.get_train_augmentations())
+    if lit.clean_and_augmented:
+        clean = sbg.GenericGenerator(dataset)
+        clean.add_augmentations(lit.get_val_augmentations())
+        return pipelines.CleanAndAugmented(clean, gen)
+    return gen
+
+
+def make_loader(cfg: Config, generator: Dataset, shuffle: bool) -> DataLoader:
+    return DataLoader(
+        generator,
+        batch_size=cfg.batch_size,
+        shuffle=shuffle,
+        num_workers=cfg.num_workers,
+        persistent_workers=cfg.num_workers > 0,
+        drop_last=False,
+    )
+
+
+def build_lit(cfg: Config) -> BaseLit:
+    """The Lightning module of ``cfg.model`` with the config's model arguments and optimiser."""
+    args = dict(cfg.model_args)
+    kwargs: dict[str, Any] = dict(optimizer=cfg.optimizer, lr_scheduler=cfg.lr_scheduler)
+    if cfg.model == "seismollm":
+        kwargs.update(task=cfg.task, setting=cfg.setting)
+    if cfg.model == "seismoe":
+        kwargs["seed"] = cfg.seed
+    return LIT_MODULES[cfg.model](**kwargs, **args)
+
+
+def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) -> L.Trainer:
+    ckpt = cfg.checkpointing
+    callbacks = [
+        ModelCheckpoint(
+            dirpath=out_dir / "checkpoints",
+            filename="best",
+            monitor=ckpt["monitor"],
+            mode="min",
+            save_top_k=ckpt["save_top_k"],
+            save_last=ckpt["save_last"],
+        )
+    ]
+    if cfg.early_stopping_patience:
+        callbacks.append(EarlyStopping(monitor=ckpt["monitor"], patience=cfg.early_stopping_patience, mode="min"))
+    callbacks += extra_callbacks or []
+    loggers = [CSVLogger(out_dir, name="logs", version="")]
+    try:
+        loggers.append(TensorBoardLogger(out_dir, name="tensorboard", version=""))
+    except ModuleNotFoundError:  # tensorboard is optional
+        pass
+    trainer_args = {"accelerator": "auto", "devices": 1, "log_every_n_steps": 10, **cfg.trainer_args}
+    return L.Trainer(
+        default_root_dir=out_dir,
+        callbacks=callbacks,
+        logger=loggers,
+        gradient_clip_val=cfg.gradient_clip,
+        **trainer_args,
+    )
+
+
+def train(cfg: Config, out_dir: str | os.PathLike, resume: bool = False, extra_callbacks: list | None = None) -> Path:
+    """Train ``cfg`` into ``out_dir`` (checkpoints/, logs/, tensorboard/, config.json).
+
+    :param resume: Continue from ``out_dir/checkpoints/last.ckpt`` (model, optimiser, scheduler, epoch).
+    :return: Path of the best checkpoint.
+    """
+    out_dir = Path(out_dir)
+    last = out_dir / "checkpoints" / "last.ckpt"
+    if resume and not last.is_file():
+        raise FileNotFoundError(f"Cannot resume: {last} does not exist")
+    if not resume and last.is_file():
+        raise FileExistsError(f"{out_dir} already holds a run; pass --resume to continue it or choose another output folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    L.seed_everything(cfg.seed + rank(), workers=True, verbose=False)  # rank-aware augmentation streams
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+    lit = build_lit(cfg)
+    parts = split_datasets(cfg)
+    train_loader = make_loader(cfg, make_generator(lit, parts["train"], train=True), shuffle=True)
+    dev_loader = make_loader(cfg, make_generator(lit, parts["dev"], train=False), shuffle=False)
+    if rank() == 0:
+        (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    trainer = _trainer(cfg, out_dir, extra_callbacks)
+    trainer.fit(lit, train_loader, dev_loader, ckpt_path=str(last) if resume else None)
+    best = trainer.checkpoint_callback.best_model_path
+    return Path(best) if best else last
+
+
+def load_lit(cfg: Config, checkpoint: str | os.PathLike) -> BaseLit:
+    """Load a trained module from a checkpoint written by :py:func:`train`."""
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"Checkpoint {checkpoint} does not exist")
+    cls = LIT_MODULES[cfg.model]
+    kwargs = {"base_model": None} if cfg.model == "seismoe" else {}
+    lit = cls.load_from_checkpoint(checkpoint, map_location="cpu", **kwargs)
+    return lit.eval()
