@@ -271,7 +271,7 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
     def normalize(batch: torch.Tensor) -> torch.Tensor:
         """Per trace and channel: subtract the mean, divide by the standard deviation (0 -> 1)."""
         batch = batch - batch.mean(dim=-1, keepdim=True)
-        std = batch.std(dim=-1, keepdim=True)
+        std = batch.std(dim=-1, keepdim=True, correction=0)  # as StdNormalize in training
         return batch / torch.where(std > 0, std, torch.ones_like(std))
 
     def annotate_batch_pre(self, batch: torch.Tensor, argdict: dict[str, Any]) -> torch.Tensor:

@@ -65,9 +65,40 @@ def _limit(ds: sbd.WaveformDataset, n: int | None, seed: int) -> sbd.WaveformDat
     return ds.filter(mask, inplace=False)
 
 
+def task_mask(cfg: Config, metadata) -> np.ndarray:
+    """Traces usable for the config's task: all for picking; earthquakes with a finite target for
+    magnitude, distance and back-azimuth; a known U/D polarity for polarity."""
+    n = len(metadata)
+    if cfg.task == "picking":
+        return np.ones(n, dtype=bool)
+    from seisbench_llm.data.augmentations import POLARITY_COLUMNS, polarity_class
+
+    mask = np.ones(n, dtype=bool)
+    if "trace_category" in metadata:
+        mask &= (metadata["trace_category"].fillna("earthquake") != "noise").to_numpy()
+    if cfg.task == "polarity":
+        known = np.zeros(n, dtype=bool)
+        for col in POLARITY_COLUMNS:
+            if col in metadata:
+                known |= np.array([polarity_class(v) >= 0 for v in metadata[col]])
+        return mask & known
+    columns = {
+        "magnitude": ["source_magnitude"],
+        "distance": ["source_distance_km", "path_ep_distance_km"],
+        "back_azimuth": ["path_back_azimuth_deg"],
+    }[cfg.task]
+    present = [c for c in columns if c in metadata]
+    if not present:
+        raise ConfigError(f"Dataset has no column for task '{cfg.task}' (looked for {', '.join(columns)})")
+    return mask & np.isfinite(metadata[present[0]].to_numpy(dtype=float))
+
+
 def split_datasets(cfg: Config, dataset: sbd.WaveformDataset | None = None) -> dict[str, sbd.WaveformDataset]:
-    """train/dev/test parts of the dataset (train and dev limited by the config's max sizes)."""
+    """train/dev/test parts of the dataset (only traces usable for the task; train and dev limited
+    by the config's max sizes)."""
     dataset = dataset if dataset is not None else load_dataset(cfg)
+    if cfg.task != "picking":
+        dataset = dataset.filter(task_mask(cfg, dataset.metadata), inplace=False)
     train, dev, test = dataset.train_dev_test()
     return {
         "train": _limit(train, cfg.max_train_samples, cfg.seed),
@@ -179,3 +210,34 @@ def load_lit(cfg: Config, checkpoint: str | os.PathLike) -> BaseLit:
     kwargs = {"base_model": None} if cfg.model == "seismoe" else {}
     lit = cls.load_from_checkpoint(checkpoint, map_location="cpu", **kwargs)
     return lit.eval()
+
+
+def collect_predictions(
+    lit: BaseLit, dataset: sbd.WaveformDataset, batch_size: int = 64, device: str | torch.device = "cpu"
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Run the module's evaluation pipeline over ``dataset`` and stack :py:meth:`BaseLit.predict_batch`.
+
+    Picking: ``{phase: (probability curves (N, L) float16, label curves (N, L) float16)}``;
+    other tasks: ``{task: (predictions (N,), targets (N,))}``.
+    """
+    from tqdm.auto import tqdm
+
+    lit = lit.to(device).eval()
+    loader = DataLoader(make_generator(lit, dataset, train=False), batch_size=batch_size, shuffle=False)
+    parts: dict[str, tuple[list, list]] = {}
+    for batch in tqdm(loader, desc="predict", leave=False, disable=rank() != 0):
+        batch = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in batch.items()}
+        for key, (pred, target) in lit.predict_batch(batch).items():
+            dtype = np.float16 if pred.ndim == 2 else np.float64
+            parts.setdefault(key, ([], []))
+            parts[key][0].append(pred.float().cpu().numpy().astype(dtype))
+            parts[key][1].append(target.float().cpu().numpy().astype(dtype))
+    return {k: (np.concatenate(p), np.concatenate(t)) for k, (p, t) in parts.items()}
+
+
+def label_onsets(labels: np.ndarray, min_peak: float = 0.5) -> np.ndarray:
+    """Onset sample per label curve (its argmax), NaN where the curve never reaches ``min_peak``."""
+    labels = labels.astype(np.float32)
+    onsets = labels.argmax(axis=-1).astype(float)
+    onsets[labels.max(axis=-1) < min_peak] = np.nan
+    return onsets

@@ -44,7 +44,7 @@ class BaseLit(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         losses = self.shared_step(batch)
         bs = batch["X"].shape[0]
-        self.log_dict({f"train_{k}": v for k, v in losses.items()}, prog_bar=False, batch_size=bs, on_step=True, on_epoch=True)
+        self.log_dict({f"train_{k}": v for k, v in losses.items() if k != "loss"}, batch_size=bs, on_step=True, on_epoch=True)
         self.log("train_loss", losses["loss"], prog_bar=True, batch_size=bs, on_step=True, on_epoch=True)
         return losses["loss"]
 
@@ -93,6 +93,12 @@ class BaseLit(L.LightningModule):
         if monitor:
             sched_cfg["monitor"] = monitor
         return {"optimizer": opt, "lr_scheduler": sched_cfg}
+
+    @torch.no_grad()
+    def predict_batch(self, batch: dict) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """Evaluation outputs: ``{phase: (probability curves (B, L), label curves (B, L))}`` for
+        picking, ``{"task": (prediction, target)}`` otherwise."""
+        raise NotImplementedError
 
     # pipelines: implemented per model
     def get_train_augmentations(self) -> list:
@@ -148,6 +154,19 @@ class SeisMoLLMLit(BaseLit):
     def get_val_augmentations(self) -> list:
         return pipelines.seismollm_eval_pipeline(self.task, self.setting)
 
+    @torch.no_grad()
+    def predict_batch(self, batch: dict) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        pred = self.model(batch["X"])
+        if self.task == "picking":
+            return {"P": (pred[:, 1], batch["y"][:, 1]), "S": (pred[:, 2], batch["y"][:, 2])}
+        if self.task == "polarity":
+            return {"polarity": (pred.argmax(-1), batch["polarity"])}
+        if self.task == "back_azimuth":
+            deg = lambda v: torch.rad2deg(torch.atan2(v[:, 1], v[:, 0])) % 360  # noqa: E731
+            return {"back_azimuth": (deg(pred), deg(batch["baz"]))}
+        key = "magnitude" if self.task == "magnitude" else "distance"
+        return {self.task: (pred, batch[key])}
+
     def shared_step(self, batch: dict) -> dict[str, torch.Tensor]:
         x = batch["X"]
         if self.task == "picking":
@@ -199,6 +218,11 @@ class EQTransformerLit(BaseLit):
     def shared_step(self, batch: dict) -> dict[str, torch.Tensor]:
         det, p, s = self.model(batch["X"])
         return eqtransformer_losses(det, p, s, batch)
+
+    @torch.no_grad()
+    def predict_batch(self, batch: dict) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        _, p, s = self.model(batch["X"])
+        return {"P": (p, batch["y"][:, 0]), "S": (s, batch["y"][:, 1])}
 
 
 class SeisMoELit(EQTransformerLit):
@@ -288,6 +312,11 @@ class PhaseNetLit(BaseLit):
         y = batch["y"]
         loss = -(y * torch.log(pred + 1e-5)).mean(-1).sum(-1).mean()
         return {"loss": loss}
+
+    @torch.no_grad()
+    def predict_batch(self, batch: dict) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        pred = self.model(batch["X"])
+        return {"P": (pred[:, 0], batch["y"][:, 0]), "S": (pred[:, 1], batch["y"][:, 1])}
 
 
 LIT_MODULES = {"seismollm": SeisMoLLMLit, "seismoe": SeisMoELit, "eqtransformer": EQTransformerLit, "phasenet": PhaseNetLit}
