@@ -22,10 +22,14 @@ from seisbench_llm.training.harness import train
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("config", help="JSON config (see benchmarks/configs/)")
     parser.add_argument("--out", help="run folder (default: benchmarks/runs/<config name>)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config)

@@ -28,11 +28,21 @@ def test_all_shipped_configs_validate():
 def test_seismoe_configs_keep_original_keys():
     stead = load_config(CONFIG_DIR / "stead_seismoe.json").model_args
     assert stead == {
-        "base_model": "stead", "num_experts": 4, "num_experts_per_token": 2, "moe_loss_coef": 0.01,
-        "lr": 1e-3, "rotate_array": True, "freeze_non_moe": False,
+        "base_model": "stead",
+        "num_experts": 4,
+        "num_experts_per_token": 2,
+        "moe_loss_coef": 0.01,
+        "lr": 1e-3,
+        "rotate_array": True,
+        "freeze_non_moe": False,
     }
     ethz = load_config(CONFIG_DIR / "ethz_seismoe.json").model_args
-    assert (ethz["num_experts"], ethz["num_experts_per_token"], ethz["moe_loss_coef"], ethz["lr"]) == (8, 2, 0.02, 5e-4)
+    assert (
+        ethz["num_experts"],
+        ethz["num_experts_per_token"],
+        ethz["moe_loss_coef"],
+        ethz["lr"],
+    ) == (8, 2, 0.02, 5e-4)
     assert ethz["freeze_non_moe"] is True and ethz["base_model"] == "stead"
 
 
@@ -47,15 +57,33 @@ def test_defaults_are_filled():
 @pytest.mark.parametrize(
     "raw, message",
     [
-        ({"model": "seismollm", "data": "X", "epochs": 3}, "Unknown key(s) in config: epochs. Valid keys:"),
-        ({"model": "gpt4", "data": "X"}, "Valid values: seismollm, seismoe, eqtransformer, phasenet"),
+        (
+            {"model": "seismollm", "data": "X", "epochs": 3},
+            "Unknown key(s) in config: epochs. Valid keys:",
+        ),
+        (
+            {"model": "gpt4", "data": "X"},
+            "Valid values: seismollm, seismoe, eqtransformer, phasenet",
+        ),
         ({"model": "seismollm", "data": "X", "task": "detect"}, "Valid values: picking, polarity"),
         ({"model": "phasenet", "data": "X", "task": "magnitude"}, "only supports task 'picking'"),
-        ({"model": "seismollm", "data": "X", "optimizer": "rmsprop"}, "Valid values: adam, adamw, sgd"),
-        ({"model": "seismollm", "data": "X", "lr_scheduler": {"name": "cyclic", "T_max": 3}}, "Valid keys: base_lr"),
-        ({"model": "seismollm", "data": "X", "lr_scheduler": "linear"}, "Valid values: cyclic, cosine, step, plateau"),
+        (
+            {"model": "seismollm", "data": "X", "optimizer": "rmsprop"},
+            "Valid values: adam, adamw, sgd",
+        ),
+        (
+            {"model": "seismollm", "data": "X", "lr_scheduler": {"name": "cyclic", "T_max": 3}},
+            "Valid keys: base_lr",
+        ),
+        (
+            {"model": "seismollm", "data": "X", "lr_scheduler": "linear"},
+            "Valid values: cyclic, cosine, step, plateau",
+        ),
         ({"model": "seismoe", "data": "X", "model_args": {"experts": 4}}, "Valid keys: base_model"),
-        ({"model": "seismollm", "data": "X", "batch_size": 0}, "batch_size must be a positive integer"),
+        (
+            {"model": "seismollm", "data": "X", "batch_size": 0},
+            "batch_size must be a positive integer",
+        ),
         ({"model": "seismollm", "data": "X", "checkpointing": {"every": 2}}, "Valid keys: monitor"),
         ({"data": "X"}, "Missing required key 'model'"),
     ],

@@ -49,14 +49,39 @@ CHECKPOINT_KEYS = {"monitor", "save_last", "save_top_k"}
 
 MODEL_ARGS = {
     "seismollm": {
-        "d_model", "n_layers", "n_heads", "n_positions", "dropout", "patch_size", "embed_channels",
-        "embed_kernels", "embed_scale_strides", "embed_strides", "head_channels", "head_kernels",
-        "lora_r", "lora_alpha", "lora_dropout", "magnitude_scale", "distance_scale", "p_position",
-        "gpt2", "lr",
+        "d_model",
+        "n_layers",
+        "n_heads",
+        "n_positions",
+        "dropout",
+        "patch_size",
+        "embed_channels",
+        "embed_kernels",
+        "embed_scale_strides",
+        "embed_strides",
+        "head_channels",
+        "head_kernels",
+        "lora_r",
+        "lora_alpha",
+        "lora_dropout",
+        "magnitude_scale",
+        "distance_scale",
+        "p_position",
+        "gpt2",
+        "lr",
     },
     "seismoe": {
-        "base_model", "num_experts", "num_experts_per_token", "moe_loss_coef", "lr", "rotate_array",
-        "freeze_non_moe", "moe_blocks", "expert_noise", "router_jitter", "z_loss_coef",
+        "base_model",
+        "num_experts",
+        "num_experts_per_token",
+        "moe_loss_coef",
+        "lr",
+        "rotate_array",
+        "freeze_non_moe",
+        "moe_blocks",
+        "expert_noise",
+        "router_jitter",
+        "z_loss_coef",
     },
     "eqtransformer": {"lr", "rotate_array", "in_samples", "lstm_blocks", "drop_rate", "norm"},
     "phasenet": {"lr", "in_samples", "norm"},
@@ -125,7 +150,9 @@ def _keys(given: dict, valid: set[str] | tuple[str, ...], what: str) -> None:
         raise ConfigError(f"{what} must be a JSON object, got {type(given).__name__}")
     unknown = sorted(set(given) - set(valid))
     if unknown:
-        raise ConfigError(f"Unknown key(s) in {what}: {', '.join(unknown)}. Valid keys: {', '.join(sorted(valid))}")
+        raise ConfigError(
+            f"Unknown key(s) in {what}: {', '.join(unknown)}. Valid keys: {', '.join(sorted(valid))}"
+        )
 
 
 def validate_config(raw: dict[str, Any], path: str | os.PathLike | None = None) -> Config:
@@ -143,7 +170,9 @@ def validate_config(raw: dict[str, Any], path: str | os.PathLike | None = None) 
     cfg["model"] = _choice(cfg["model"], MODELS, "model")
     cfg["task"] = _choice(cfg["task"], TASKS, "task")
     if cfg["model"] != "seismollm" and cfg["task"] != "picking":
-        raise ConfigError(f"Model '{cfg['model']}' only supports task 'picking', got '{cfg['task']}'")
+        raise ConfigError(
+            f"Model '{cfg['model']}' only supports task 'picking', got '{cfg['task']}'"
+        )
     cfg["setting"] = _choice(cfg["setting"], SETTINGS, "setting")
     if not isinstance(cfg["data"], str) or not cfg["data"]:
         raise ConfigError("data must be a dataset class name or a path")
@@ -165,7 +194,11 @@ def validate_config(raw: dict[str, Any], path: str | os.PathLike | None = None) 
             sched = {"name": sched}
         _keys(sched, {"name"} | set().union(*SCHEDULER_KEYS.values()), "lr_scheduler")
         name = _choice(sched.get("name"), SCHEDULERS, "lr_scheduler")
-        _keys({k: v for k, v in sched.items() if k != "name"}, SCHEDULER_KEYS[name], f"lr_scheduler '{name}'")
+        _keys(
+            {k: v for k, v in sched.items() if k != "name"},
+            SCHEDULER_KEYS[name],
+            f"lr_scheduler '{name}'",
+        )
         sched["name"] = name
         cfg["lr_scheduler"] = sched
 
@@ -175,7 +208,9 @@ def validate_config(raw: dict[str, Any], path: str | os.PathLike | None = None) 
 
     for key in ("batch_size", "num_workers", "seed"):
         if not isinstance(cfg[key], int) or cfg[key] < (1 if key == "batch_size" else 0):
-            raise ConfigError(f"{key} must be a {'positive' if key == 'batch_size' else 'non-negative'} integer, got {cfg[key]!r}")
+            raise ConfigError(
+                f"{key} must be a {'positive' if key == 'batch_size' else 'non-negative'} integer, got {cfg[key]!r}"
+            )
     for key in ("early_stopping_patience", "max_train_samples", "max_eval_samples"):
         if cfg[key] is not None and (not isinstance(cfg[key], int) or cfg[key] < 1):
             raise ConfigError(f"{key} must be null or a positive integer, got {cfg[key]!r}")

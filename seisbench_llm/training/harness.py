@@ -49,12 +49,22 @@ def load_dataset(cfg: Config) -> sbd.WaveformDataset:
     if Path(name).expanduser().is_dir():
         return sbd.WaveformDataset(Path(name).expanduser(), **args)
     cls = getattr(sbd, name, None)
-    if isinstance(cls, type) and issubclass(cls, sbd.WaveformDataset) and cls is not sbd.WaveformDataset:
+    if (
+        isinstance(cls, type)
+        and issubclass(cls, sbd.WaveformDataset)
+        and cls is not sbd.WaveformDataset
+    ):
         return cls(**args)
     valid = sorted(
-        n for n in dir(sbd) if isinstance(getattr(sbd, n), type) and issubclass(getattr(sbd, n), sbd.BenchmarkDataset) and n != "BenchmarkDataset"
+        n
+        for n in dir(sbd)
+        if isinstance(getattr(sbd, n), type)
+        and issubclass(getattr(sbd, n), sbd.BenchmarkDataset)
+        and n != "BenchmarkDataset"
     )
-    raise ConfigError(f"Unknown dataset '{name}': not a folder and not a SeisBench dataset. Valid names: Synthetic, DiTing, {', '.join(valid)}")
+    raise ConfigError(
+        f"Unknown dataset '{name}': not a folder and not a SeisBench dataset. Valid names: Synthetic, DiTing, {', '.join(valid)}"
+    )
 
 
 def _limit(ds: sbd.WaveformDataset, n: int | None, seed: int) -> sbd.WaveformDataset:
@@ -89,11 +99,15 @@ def task_mask(cfg: Config, metadata) -> np.ndarray:
     }[cfg.task]
     present = [c for c in columns if c in metadata]
     if not present:
-        raise ConfigError(f"Dataset has no column for task '{cfg.task}' (looked for {', '.join(columns)})")
+        raise ConfigError(
+            f"Dataset has no column for task '{cfg.task}' (looked for {', '.join(columns)})"
+        )
     return mask & np.isfinite(metadata[present[0]].to_numpy(dtype=float))
 
 
-def split_datasets(cfg: Config, dataset: sbd.WaveformDataset | None = None) -> dict[str, sbd.WaveformDataset]:
+def split_datasets(
+    cfg: Config, dataset: sbd.WaveformDataset | None = None
+) -> dict[str, sbd.WaveformDataset]:
     """train/dev/test parts of the dataset (only traces usable for the task; train and dev limited
     by the config's max sizes)."""
     dataset = dataset if dataset is not None else load_dataset(cfg)
@@ -157,14 +171,21 @@ def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) ->
         )
     ]
     if cfg.early_stopping_patience:
-        callbacks.append(EarlyStopping(monitor=ckpt["monitor"], patience=cfg.early_stopping_patience, mode="min"))
+        callbacks.append(
+            EarlyStopping(monitor=ckpt["monitor"], patience=cfg.early_stopping_patience, mode="min")
+        )
     callbacks += extra_callbacks or []
     loggers = [CSVLogger(out_dir, name="logs", version="")]
     try:
         loggers.append(TensorBoardLogger(out_dir, name="tensorboard", version=""))
     except ModuleNotFoundError:  # tensorboard is optional
         pass
-    trainer_args = {"accelerator": "auto", "devices": 1, "log_every_n_steps": 10, **cfg.trainer_args}
+    trainer_args = {
+        "accelerator": "auto",
+        "devices": 1,
+        "log_every_n_steps": 10,
+        **cfg.trainer_args,
+    }
     return L.Trainer(
         default_root_dir=out_dir,
         callbacks=callbacks,
@@ -174,7 +195,12 @@ def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) ->
     )
 
 
-def train(cfg: Config, out_dir: str | os.PathLike, resume: bool = False, extra_callbacks: list | None = None) -> Path:
+def train(
+    cfg: Config,
+    out_dir: str | os.PathLike,
+    resume: bool = False,
+    extra_callbacks: list | None = None,
+) -> Path:
     """Train ``cfg`` into ``out_dir`` (checkpoints/, logs/, tensorboard/, config.json).
 
     :param resume: Continue from ``out_dir/checkpoints/last.ckpt`` (model, optimiser, scheduler, epoch).
@@ -185,9 +211,13 @@ def train(cfg: Config, out_dir: str | os.PathLike, resume: bool = False, extra_c
     if resume and not last.is_file():
         raise FileNotFoundError(f"Cannot resume: {last} does not exist")
     if not resume and last.is_file():
-        raise FileExistsError(f"{out_dir} already holds a run; pass --resume to continue it or choose another output folder")
+        raise FileExistsError(
+            f"{out_dir} already holds a run; pass --resume to continue it or choose another output folder"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
-    L.seed_everything(cfg.seed + rank(), workers=True, verbose=False)  # rank-aware augmentation streams
+    L.seed_everything(
+        cfg.seed + rank(), workers=True, verbose=False
+    )  # rank-aware augmentation streams
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     lit = build_lit(cfg)
     parts = split_datasets(cfg)
@@ -213,7 +243,10 @@ def load_lit(cfg: Config, checkpoint: str | os.PathLike) -> BaseLit:
 
 
 def collect_predictions(
-    lit: BaseLit, dataset: sbd.WaveformDataset, batch_size: int = 64, device: str | torch.device = "cpu"
+    lit: BaseLit,
+    dataset: sbd.WaveformDataset,
+    batch_size: int = 64,
+    device: str | torch.device = "cpu",
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Run the module's evaluation pipeline over ``dataset`` and stack :py:meth:`BaseLit.predict_batch`.
 
@@ -223,7 +256,9 @@ def collect_predictions(
     from tqdm.auto import tqdm
 
     lit = lit.to(device).eval()
-    loader = DataLoader(make_generator(lit, dataset, train=False), batch_size=batch_size, shuffle=False)
+    loader = DataLoader(
+        make_generator(lit, dataset, train=False), batch_size=batch_size, shuffle=False
+    )
     parts: dict[str, tuple[list, list]] = {}
     for batch in tqdm(loader, desc="predict", leave=False, disable=rank() != 0):
         batch = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in batch.items()}
@@ -241,3 +276,52 @@ def label_onsets(labels: np.ndarray, min_peak: float = 0.5) -> np.ndarray:
     onsets = labels.argmax(axis=-1).astype(float)
     onsets[labels.max(axis=-1) < min_peak] = np.nan
     return onsets
+
+
+def evaluate_protocol_b(
+    cfg: Config,
+    lit: BaseLit,
+    dataset: sbd.WaveformDataset,
+    out_dir: str | os.PathLike,
+    split: str = "test",
+) -> list[dict[str, Any]]:
+    """SeisT / SeisMoLLM protocol (SPEC §4 B) on one split: one row of metrics per phase or task,
+    residual histograms (PNG) for picking. Rows are also written to ``<out_dir>/results_<split>.csv``."""
+    import pandas as pd
+
+    from seisbench_llm.training import metrics
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    preds = collect_predictions(lit, dataset, batch_size=cfg.batch_size)
+    sampling_rate = model_sampling_rate(cfg)
+    rows = []
+    for key, (pred, target) in preds.items():
+        row: dict[str, Any] = {
+            "run": cfg.run_name,
+            "model": cfg.model,
+            "data": cfg.data,
+            "split": split,
+            "protocol": "B",
+            "target": key,
+            "n": len(pred),
+        }
+        if key in ("P", "S"):
+            result = metrics.pick_metrics(
+                pred.astype(np.float32), label_onsets(target), sampling_rate
+            )
+            residuals = result.pop("residuals", None)
+            if residuals is not None and len(residuals):
+                metrics.residual_histogram(
+                    np.asarray(residuals) / sampling_rate,
+                    out_dir / f"residuals_{key}_{split}.png",
+                    f"{cfg.run_name}: {key} residuals ({split})",
+                )
+        elif key == "polarity":
+            result = metrics.polarity_metrics(pred.astype(int), target.astype(int))
+        else:
+            result = metrics.regression_metrics(pred, target, wrap_degrees=key == "back_azimuth")
+        row.update({k: v for k, v in result.items() if np.isscalar(v)})
+        rows.append(row)
+    pd.DataFrame(rows).to_csv(out_dir / f"results_{split}.csv", index=False)
+    return rows

@@ -28,7 +28,12 @@ class BaseLit(L.LightningModule):
 
     model: torch.nn.Module
 
-    def __init__(self, optimizer: dict | None = None, lr_scheduler: dict | None = None, lr: float | None = None):
+    def __init__(
+        self,
+        optimizer: dict | None = None,
+        lr_scheduler: dict | None = None,
+        lr: float | None = None,
+    ):
         super().__init__()
         self.optimizer_config = dict(optimizer or {"name": "adam", "lr": 1e-3})
         if lr is not None:  # the original configs give lr in model_args
@@ -44,14 +49,23 @@ class BaseLit(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         losses = self.shared_step(batch)
         bs = batch["X"].shape[0]
-        self.log_dict({f"train_{k}": v for k, v in losses.items() if k != "loss"}, batch_size=bs, on_step=True, on_epoch=True)
-        self.log("train_loss", losses["loss"], prog_bar=True, batch_size=bs, on_step=True, on_epoch=True)
+        self.log_dict(
+            {f"train_{k}": v for k, v in losses.items() if k != "loss"},
+            batch_size=bs,
+            on_step=True,
+            on_epoch=True,
+        )
+        self.log(
+            "train_loss", losses["loss"], prog_bar=True, batch_size=bs, on_step=True, on_epoch=True
+        )
         return losses["loss"]
 
     def validation_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         losses = self.shared_step(batch)
         bs = batch["X"].shape[0]
-        self.log_dict({f"val_{k}": v for k, v in losses.items() if k != "loss"}, batch_size=bs, sync_dist=True)
+        self.log_dict(
+            {f"val_{k}": v for k, v in losses.items() if k != "loss"}, batch_size=bs, sync_dist=True
+        )
         self.log("val_loss", losses["loss"], prog_bar=True, batch_size=bs, sync_dist=True)
         return losses["loss"]
 
@@ -79,7 +93,9 @@ class BaseLit(L.LightningModule):
             sched = torch.optim.lr_scheduler.CyclicLR(opt, cycle_momentum=name == "sgd", **s)
             interval = "step"  # stepped every batch, as in SeisMoLLM's recipe
         elif kind == "cosine":
-            s.setdefault("T_max", max(int(self.trainer.max_epochs or 1), 1) if self._trainer else 100)
+            s.setdefault(
+                "T_max", max(int(self.trainer.max_epochs or 1), 1) if self._trainer else 100
+            )
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, **s)
         elif kind == "step":
             sched = torch.optim.lr_scheduler.StepLR(opt, **{"step_size": 10, **s})
@@ -138,7 +154,10 @@ class SeisMoLLMLit(BaseLit):
         super().__init__(optimizer, lr_scheduler, lr)
         self.save_hyperparameters()
         self.task, self.setting = task, setting
-        geometry = {"stead": dict(in_samples=6000, sampling_rate=100.0), "diting": dict(in_samples=8192, sampling_rate=50.0)}[setting]
+        geometry = {
+            "stead": dict(in_samples=6000, sampling_rate=100.0),
+            "diting": dict(in_samples=8192, sampling_rate=50.0),
+        }[setting]
         self.model = SeisMoLLM(task=task, **{**geometry, **model_kwargs})
         if gpt2:
             self.model.load_gpt2_weights(gpt2)
@@ -171,26 +190,42 @@ class SeisMoLLMLit(BaseLit):
         x = batch["X"]
         if self.task == "picking":
             logits = self.model(x, logits=True)
-            bce = F.binary_cross_entropy_with_logits(logits, batch["y"], reduction="none").mean(dim=(0, 2))
+            bce = F.binary_cross_entropy_with_logits(logits, batch["y"], reduction="none").mean(
+                dim=(0, 2)
+            )
             parts = {"loss_p": bce[1], "loss_s": bce[2]}
             return {"loss": (bce * self.pick_weights).sum(), **parts}
         if self.task == "polarity":
-            return {"loss": F.cross_entropy(self.model(x, logits=True), batch["polarity"].long(), ignore_index=-1)}
+            return {
+                "loss": F.cross_entropy(
+                    self.model(x, logits=True), batch["polarity"].long(), ignore_index=-1
+                )
+            }
         if self.task == "back_azimuth":
             pred, target = self.model(x), batch["baz"]
-            cos, sin = F.huber_loss(pred[:, 0], target[:, 0]), F.huber_loss(pred[:, 1], target[:, 1])
+            cos, sin = (
+                F.huber_loss(pred[:, 0], target[:, 0]),
+                F.huber_loss(pred[:, 1], target[:, 1]),
+            )
             return {"loss": cos + sin, "loss_cos": cos, "loss_sin": sin}
         target = batch["magnitude" if self.task == "magnitude" else "distance"]
         return {"loss": F.huber_loss(self.model(x), target.float(), delta=1.0)}
 
 
-def eqtransformer_losses(det: torch.Tensor, p: torch.Tensor, s: torch.Tensor, batch: dict) -> dict[str, torch.Tensor]:
+def eqtransformer_losses(
+    det: torch.Tensor, p: torch.Tensor, s: torch.Tensor, batch: dict
+) -> dict[str, torch.Tensor]:
     """Pick-benchmark EQTransformer loss: BCE on detection, P and S with weights 0.05 / 0.40 / 0.55."""
     y = batch["y"]
     loss_det = F.binary_cross_entropy(det, batch["detections"][:, 0])
     loss_p = F.binary_cross_entropy(p, y[:, 0])
     loss_s = F.binary_cross_entropy(s, y[:, 1])
-    return {"loss": 0.05 * loss_det + 0.40 * loss_p + 0.55 * loss_s, "loss_det": loss_det, "loss_p": loss_p, "loss_s": loss_s}
+    return {
+        "loss": 0.05 * loss_det + 0.40 * loss_p + 0.55 * loss_s,
+        "loss_det": loss_det,
+        "loss_p": loss_p,
+        "loss_s": loss_s,
+    }
 
 
 class EQTransformerLit(BaseLit):
@@ -210,7 +245,9 @@ class EQTransformerLit(BaseLit):
         self.model = sbm.EQTransformer(**model_kwargs)
 
     def get_train_augmentations(self) -> list:
-        return pipelines.eqtransformer_train_pipeline(rotate_array=self.rotate_array, in_samples=self.model.in_samples)
+        return pipelines.eqtransformer_train_pipeline(
+            rotate_array=self.rotate_array, in_samples=self.model.in_samples
+        )
 
     def get_val_augmentations(self) -> list:
         return pipelines.eqtransformer_eval_pipeline(in_samples=self.model.in_samples)
@@ -254,13 +291,17 @@ class SeisMoELit(EQTransformerLit):
         seed: int = 0,
     ):
         BaseLit.__init__(self, optimizer, lr_scheduler, lr)
-        self.save_hyperparameters(ignore=["base_model"] if not isinstance(base_model, str | None) else None)
+        self.save_hyperparameters(
+            ignore=["base_model"] if not isinstance(base_model, str | None) else None
+        )
         self.rotate_array = rotate_array
         self.moe_loss_coef = moe_loss_coef
         self.z_loss_coef = z_loss_coef
         if base_model is None:
             base = sbm.EQTransformer()
-        elif isinstance(base_model, str) and base_model.endswith(".ckpt"):  # a harness EQTransformer run
+        elif isinstance(base_model, str) and base_model.endswith(
+            ".ckpt"
+        ):  # a harness EQTransformer run
             base = EQTransformerLit.load_from_checkpoint(base_model, map_location="cpu").model
         else:
             base = base_model
@@ -289,14 +330,26 @@ class SeisMoELit(EQTransformerLit):
         for block, usage in self.model.expert_usage().items():
             share = usage / usage.sum().clamp(min=1)
             for i, value in enumerate(share):
-                self.log(f"usage_{block}_e{i}", value, on_step=False, on_epoch=True, batch_size=batch["X"].shape[0])
+                self.log(
+                    f"usage_{block}_e{i}",
+                    value,
+                    on_step=False,
+                    on_epoch=True,
+                    batch_size=batch["X"].shape[0],
+                )
         return loss
 
 
 class PhaseNetLit(BaseLit):
     """SeisBench's PhaseNet with the pick benchmark's recipe (cross-entropy over P, S, noise)."""
 
-    def __init__(self, optimizer: dict | None = None, lr_scheduler: dict | None = None, lr: float | None = None, **model_kwargs):
+    def __init__(
+        self,
+        optimizer: dict | None = None,
+        lr_scheduler: dict | None = None,
+        lr: float | None = None,
+        **model_kwargs,
+    ):
         super().__init__(optimizer, lr_scheduler, lr)
         self.save_hyperparameters()
         self.model = sbm.PhaseNet(**{"phases": "PSN", **model_kwargs})
@@ -319,4 +372,9 @@ class PhaseNetLit(BaseLit):
         return {"P": (pred[:, 0], batch["y"][:, 0]), "S": (pred[:, 1], batch["y"][:, 1])}
 
 
-LIT_MODULES = {"seismollm": SeisMoLLMLit, "seismoe": SeisMoELit, "eqtransformer": EQTransformerLit, "phasenet": PhaseNetLit}
+LIT_MODULES = {
+    "seismollm": SeisMoLLMLit,
+    "seismoe": SeisMoELit,
+    "eqtransformer": EQTransformerLit,
+    "phasenet": PhaseNetLit,
+}
