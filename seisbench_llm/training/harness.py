@@ -237,7 +237,8 @@ def load_lit(cfg: Config, checkpoint: str | os.PathLike) -> BaseLit:
     if not checkpoint.is_file():
         raise FileNotFoundError(f"Checkpoint {checkpoint} does not exist")
     cls = LIT_MODULES[cfg.model]
-    kwargs = {"base_model": None} if cfg.model == "seismoe" else {}
+    # the weights come from the checkpoint: never re-read GPT-2 or the base EQTransformer
+    kwargs = {"seismoe": {"base_model": None}, "seismollm": {"gpt2": None}}.get(cfg.model, {})
     lit = cls.load_from_checkpoint(checkpoint, map_location="cpu", **kwargs)
     return lit.eval()
 
@@ -325,3 +326,104 @@ def evaluate_protocol_b(
         rows.append(row)
     pd.DataFrame(rows).to_csv(out_dir / f"results_{split}.csv", index=False)
     return rows
+
+
+def _window_curves(lit: BaseLit, dataset: sbd.WaveformDataset, rows, batch_size: int) -> list[dict[str, np.ndarray]]:
+    """Probability curves over each target window ``[start_sample, end_sample)``: a model window of
+    ``in_samples`` centred on the target (zero-padded at trace edges), normalised as in annotate."""
+    model = lit.model
+    n_in = model.in_samples
+    out: list[dict[str, np.ndarray]] = []
+    rows = list(rows)
+    for i in range(0, len(rows), batch_size):
+        chunk = rows[i : i + batch_size]
+        xs, offsets = [], []
+        for row in chunk:
+            wave = dataset.get_waveforms(int(row["trace_idx"]))
+            start, end = int(row["start_sample"]), int(row["end_sample"])
+            w0 = start - (n_in - (end - start)) // 2
+            x = np.zeros((wave.shape[0], n_in), dtype=np.float32)
+            a0, a1 = max(w0, 0), min(w0 + n_in, wave.shape[-1])
+            x[:, a0 - w0 : a1 - w0] = wave[:, a0:a1]
+            xs.append(x)
+            offsets.append((start - w0, end - w0))
+        x = torch.as_tensor(np.stack(xs))
+        with torch.no_grad():
+            x = model.annotate_batch_pre(x, {})
+            if isinstance(x, tuple):
+                x = x[0]
+            curves = {k: v.float().numpy() for k, v in lit.curves(x).items()}
+        for j, (s0, s1) in enumerate(offsets):
+            out.append({k: v[j, s0:s1] for k, v in curves.items()})
+    return out
+
+
+def evaluate_protocol_a(cfg: Config, lit: BaseLit, dataset: sbd.WaveformDataset, out_dir: str | os.PathLike) -> dict[str, Any]:
+    """Pick benchmark (SPEC §4 A): targets from dev and test (seed 42), thresholds tuned on dev,
+    detection AUC/F1, phase-identification MCC, onset residual mean/RMSE/MAE in seconds.
+    Written to ``<out_dir>/protocol_a.json``, with residual histograms."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from seisbench_llm.training import metrics, targets
+
+    out_dir = Path(out_dir)
+    sampling_rate = model_sampling_rate(cfg)
+    tgt = targets.generate_targets(dataset, sampling_rate=sampling_rate)
+    scored: dict[str, dict[str, pd.DataFrame]] = {}
+    for task, per_split in tgt.items():
+        for split, df in per_split.items():
+            rows = df.to_dict("records")
+            curves = []
+            for i in tqdm(range(0, len(rows), 256), desc=f"protocol A {task} {split}", leave=False):
+                curves += _window_curves(lit, dataset, rows[i : i + 256], cfg.batch_size)
+            scores = pd.DataFrame([targets.window_scores(c["P"], c["S"], c.get("Detection")) for c in curves])
+            scored.setdefault(task, {})[split] = pd.concat([df.reset_index(drop=True), scores], axis=1)
+    result = targets.evaluate_protocol_a(task1=scored.get("task1"), task23=scored.get("task23"), sampling_rate=sampling_rate)
+    for phase in ("P", "S"):
+        res = result.get(f"test_{phase}_residuals_s")
+        if res is not None and len(res):
+            metrics.residual_histogram(res, out_dir / f"protocol_a_residuals_{phase}.png", f"{cfg.run_name}: {phase} onset residuals (protocol A, test)")
+    scalars = {k: (float(v) if isinstance(v, np.floating) else v) for k, v in result.items() if np.isscalar(v)}
+    (out_dir / "protocol_a.json").write_text(json.dumps(scalars, indent=2, default=str))
+    return scalars
+
+
+def evaluate(cfg: Config, checkpoint: str | os.PathLike, out_dir: str | os.PathLike, split: str = "test", protocol_a: bool = False) -> dict[str, Any]:
+    """Evaluate a checkpoint: protocol B on ``split`` (and protocol A for picking models), on one process."""
+    lit = load_lit(cfg, checkpoint)
+    dataset = load_dataset(cfg)
+    parts = split_datasets(cfg, dataset)
+    results: dict[str, Any] = {"protocol_b": evaluate_protocol_b(cfg, lit, parts[split], out_dir, split)}
+    if protocol_a:
+        if cfg.task != "picking":
+            raise ConfigError("Protocol A (pick benchmark) applies to picking models only")
+        eval_ds = dataset if cfg.max_eval_samples is None else _limit_eval_for_protocol_a(dataset, parts)
+        results["protocol_a"] = evaluate_protocol_a(cfg, lit, eval_ds, out_dir)
+    (Path(out_dir) / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    return results
+
+
+def _limit_eval_for_protocol_a(dataset: sbd.WaveformDataset, parts: dict[str, sbd.WaveformDataset]) -> sbd.WaveformDataset:
+    """Keep only the (limited) dev and test traces, so max_eval_samples bounds protocol A too."""
+    names = set(parts["dev"].metadata["trace_name"]) | set(parts["test"].metadata["trace_name"])
+    return dataset.filter(dataset.metadata["trace_name"].isin(names).to_numpy(), inplace=False)
+
+
+def export_checkpoint(cfg: Config, checkpoint: str | os.PathLike, name: str, results: dict | None = None) -> Path:
+    """Export a checkpoint's model to the SeisBench cache as weights ``name`` (LoRA merged), with the
+    config and the evaluation results in its docstring."""
+    from seisbench_llm.weights import export_weights
+
+    lit = load_lit(cfg, checkpoint)
+    gpt2 = getattr(lit.model, "llm_source", None) if cfg.model == "seismollm" else None
+    doc = (
+        f"{type(lit.model).__name__} trained by the seisbench_llm harness on {cfg.data} "
+        f"(config {cfg.run_name}, task {cfg.task})."
+    )
+    if cfg.model == "seismollm":
+        doc += f" GPT-2 initialisation: {cfg.model_args.get('gpt2') or 'random (no pretrained GPT-2)'}."
+    if cfg.data.lower() == "synthetic":
+        doc += " Trained on the project's SYNTHETIC dataset: not STEAD weights, not for real data without checking."
+    metadata = {"data": cfg.data, "config": cfg.to_dict(), "metrics": results or {}, "checkpoint": str(checkpoint), "gpt2": gpt2}
+    return export_weights(lit.model, name, docstring=doc, metadata=metadata)

@@ -110,11 +110,19 @@ class BaseLit(L.LightningModule):
             sched_cfg["monitor"] = monitor
         return {"optimizer": opt, "lr_scheduler": sched_cfg}
 
+    label_index = {"P": 0, "S": 1}  # channel of each phase in the pipeline's label array "y"
+
+    def curves(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Picking models: probability curves ``{"P": (B, L), "S": (B, L)[, "Detection": (B, L)]}``
+        for normalised input ``x``."""
+        raise NotImplementedError
+
     @torch.no_grad()
     def predict_batch(self, batch: dict) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         """Evaluation outputs: ``{phase: (probability curves (B, L), label curves (B, L))}`` for
         picking, ``{"task": (prediction, target)}`` otherwise."""
-        raise NotImplementedError
+        curves = self.curves(batch["X"])
+        return {phase: (curves[phase], batch["y"][:, i]) for phase, i in self.label_index.items()}
 
     # pipelines: implemented per model
     def get_train_augmentations(self) -> list:
@@ -173,11 +181,17 @@ class SeisMoLLMLit(BaseLit):
     def get_val_augmentations(self) -> list:
         return pipelines.seismollm_eval_pipeline(self.task, self.setting)
 
+    label_index = {"P": 1, "S": 2}
+
+    def curves(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        pred = self.model(x)
+        return {"P": pred[:, 1], "S": pred[:, 2]}
+
     @torch.no_grad()
     def predict_batch(self, batch: dict) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        pred = self.model(batch["X"])
         if self.task == "picking":
-            return {"P": (pred[:, 1], batch["y"][:, 1]), "S": (pred[:, 2], batch["y"][:, 2])}
+            return super().predict_batch(batch)
+        pred = self.model(batch["X"])
         if self.task == "polarity":
             return {"polarity": (pred.argmax(-1), batch["polarity"])}
         if self.task == "back_azimuth":
@@ -256,10 +270,9 @@ class EQTransformerLit(BaseLit):
         det, p, s = self.model(batch["X"])
         return eqtransformer_losses(det, p, s, batch)
 
-    @torch.no_grad()
-    def predict_batch(self, batch: dict) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        _, p, s = self.model(batch["X"])
-        return {"P": (p, batch["y"][:, 0]), "S": (s, batch["y"][:, 1])}
+    def curves(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        det, p, s = self.model(x)
+        return {"P": p, "S": s, "Detection": det}
 
 
 class SeisMoELit(EQTransformerLit):
@@ -366,10 +379,9 @@ class PhaseNetLit(BaseLit):
         loss = -(y * torch.log(pred + 1e-5)).mean(-1).sum(-1).mean()
         return {"loss": loss}
 
-    @torch.no_grad()
-    def predict_batch(self, batch: dict) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        pred = self.model(batch["X"])
-        return {"P": (pred[:, 0], batch["y"][:, 0]), "S": (pred[:, 1], batch["y"][:, 1])}
+    def curves(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        pred = self.model(x)
+        return {"P": pred[:, 0], "S": pred[:, 1]}
 
 
 LIT_MODULES = {
