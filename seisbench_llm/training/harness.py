@@ -225,10 +225,28 @@ def train(
     dev_loader = make_loader(cfg, make_generator(lit, parts["dev"], train=False), shuffle=False)
     if rank() == 0:
         (out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    metrics_csv = out_dir / "logs" / "metrics.csv"
+    earlier = metrics_csv.read_text() if resume and metrics_csv.is_file() and rank() == 0 else None
     trainer = _trainer(cfg, out_dir, extra_callbacks)
-    trainer.fit(lit, train_loader, dev_loader, ckpt_path=str(last) if resume else None)
+    try:
+        trainer.fit(lit, train_loader, dev_loader, ckpt_path=str(last) if resume else None)
+    finally:
+        if (
+            earlier is not None
+        ):  # the CSV logger starts a new file: keep the rows logged before the resume
+            _prepend_csv(metrics_csv, earlier)
     best = trainer.checkpoint_callback.best_model_path
     return Path(best) if best else last
+
+
+def _prepend_csv(path: Path, earlier: str) -> None:
+    import io
+
+    import pandas as pd
+
+    before = pd.read_csv(io.StringIO(earlier))
+    after = pd.read_csv(path) if path.is_file() else pd.DataFrame()
+    pd.concat([before, after], ignore_index=True).to_csv(path, index=False)
 
 
 def load_lit(cfg: Config, checkpoint: str | os.PathLike) -> BaseLit:
@@ -328,7 +346,9 @@ def evaluate_protocol_b(
     return rows
 
 
-def _window_curves(lit: BaseLit, dataset: sbd.WaveformDataset, rows, batch_size: int) -> list[dict[str, np.ndarray]]:
+def _window_curves(
+    lit: BaseLit, dataset: sbd.WaveformDataset, rows, batch_size: int
+) -> list[dict[str, np.ndarray]]:
     """Probability curves over each target window ``[start_sample, end_sample)``: a model window of
     ``in_samples`` centred on the target (zero-padded at trace edges), normalised as in annotate."""
     model = lit.model
@@ -358,7 +378,9 @@ def _window_curves(lit: BaseLit, dataset: sbd.WaveformDataset, rows, batch_size:
     return out
 
 
-def evaluate_protocol_a(cfg: Config, lit: BaseLit, dataset: sbd.WaveformDataset, out_dir: str | os.PathLike) -> dict[str, Any]:
+def evaluate_protocol_a(
+    cfg: Config, lit: BaseLit, dataset: sbd.WaveformDataset, out_dir: str | os.PathLike
+) -> dict[str, Any]:
     """Pick benchmark (SPEC §4 A): targets from dev and test (seed 42), thresholds tuned on dev,
     detection AUC/F1, phase-identification MCC, onset residual mean/RMSE/MAE in seconds.
     Written to ``<out_dir>/protocol_a.json``, with residual histograms."""
@@ -377,40 +399,68 @@ def evaluate_protocol_a(cfg: Config, lit: BaseLit, dataset: sbd.WaveformDataset,
             curves = []
             for i in tqdm(range(0, len(rows), 256), desc=f"protocol A {task} {split}", leave=False):
                 curves += _window_curves(lit, dataset, rows[i : i + 256], cfg.batch_size)
-            scores = pd.DataFrame([targets.window_scores(c["P"], c["S"], c.get("Detection")) for c in curves])
-            scored.setdefault(task, {})[split] = pd.concat([df.reset_index(drop=True), scores], axis=1)
-    result = targets.evaluate_protocol_a(task1=scored.get("task1"), task23=scored.get("task23"), sampling_rate=sampling_rate)
+            scores = pd.DataFrame(
+                [targets.window_scores(c["P"], c["S"], c.get("Detection")) for c in curves]
+            )
+            scored.setdefault(task, {})[split] = pd.concat(
+                [df.reset_index(drop=True), scores], axis=1
+            )
+    result = targets.evaluate_protocol_a(
+        task1=scored.get("task1"), task23=scored.get("task23"), sampling_rate=sampling_rate
+    )
     for phase in ("P", "S"):
         res = result.get(f"test_{phase}_residuals_s")
         if res is not None and len(res):
-            metrics.residual_histogram(res, out_dir / f"protocol_a_residuals_{phase}.png", f"{cfg.run_name}: {phase} onset residuals (protocol A, test)")
-    scalars = {k: (float(v) if isinstance(v, np.floating) else v) for k, v in result.items() if np.isscalar(v)}
+            metrics.residual_histogram(
+                res,
+                out_dir / f"protocol_a_residuals_{phase}.png",
+                f"{cfg.run_name}: {phase} onset residuals (protocol A, test)",
+            )
+    scalars = {
+        k: (float(v) if isinstance(v, np.floating) else v)
+        for k, v in result.items()
+        if np.isscalar(v)
+    }
     (out_dir / "protocol_a.json").write_text(json.dumps(scalars, indent=2, default=str))
     return scalars
 
 
-def evaluate(cfg: Config, checkpoint: str | os.PathLike, out_dir: str | os.PathLike, split: str = "test", protocol_a: bool = False) -> dict[str, Any]:
+def evaluate(
+    cfg: Config,
+    checkpoint: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    split: str = "test",
+    protocol_a: bool = False,
+) -> dict[str, Any]:
     """Evaluate a checkpoint: protocol B on ``split`` (and protocol A for picking models), on one process."""
     lit = load_lit(cfg, checkpoint)
     dataset = load_dataset(cfg)
     parts = split_datasets(cfg, dataset)
-    results: dict[str, Any] = {"protocol_b": evaluate_protocol_b(cfg, lit, parts[split], out_dir, split)}
+    results: dict[str, Any] = {
+        "protocol_b": evaluate_protocol_b(cfg, lit, parts[split], out_dir, split)
+    }
     if protocol_a:
         if cfg.task != "picking":
             raise ConfigError("Protocol A (pick benchmark) applies to picking models only")
-        eval_ds = dataset if cfg.max_eval_samples is None else _limit_eval_for_protocol_a(dataset, parts)
+        eval_ds = (
+            dataset if cfg.max_eval_samples is None else _limit_eval_for_protocol_a(dataset, parts)
+        )
         results["protocol_a"] = evaluate_protocol_a(cfg, lit, eval_ds, out_dir)
     (Path(out_dir) / "results.json").write_text(json.dumps(results, indent=2, default=str))
     return results
 
 
-def _limit_eval_for_protocol_a(dataset: sbd.WaveformDataset, parts: dict[str, sbd.WaveformDataset]) -> sbd.WaveformDataset:
+def _limit_eval_for_protocol_a(
+    dataset: sbd.WaveformDataset, parts: dict[str, sbd.WaveformDataset]
+) -> sbd.WaveformDataset:
     """Keep only the (limited) dev and test traces, so max_eval_samples bounds protocol A too."""
     names = set(parts["dev"].metadata["trace_name"]) | set(parts["test"].metadata["trace_name"])
     return dataset.filter(dataset.metadata["trace_name"].isin(names).to_numpy(), inplace=False)
 
 
-def export_checkpoint(cfg: Config, checkpoint: str | os.PathLike, name: str, results: dict | None = None) -> Path:
+def export_checkpoint(
+    cfg: Config, checkpoint: str | os.PathLike, name: str, results: dict | None = None
+) -> Path:
     """Export a checkpoint's model to the SeisBench cache as weights ``name`` (LoRA merged), with the
     config and the evaluation results in its docstring."""
     from seisbench_llm.weights import export_weights
@@ -425,5 +475,11 @@ def export_checkpoint(cfg: Config, checkpoint: str | os.PathLike, name: str, res
         doc += f" GPT-2 initialisation: {cfg.model_args.get('gpt2') or 'random (no pretrained GPT-2)'}."
     if cfg.data.lower() == "synthetic":
         doc += " Trained on the project's SYNTHETIC dataset: not STEAD weights, not for real data without checking."
-    metadata = {"data": cfg.data, "config": cfg.to_dict(), "metrics": results or {}, "checkpoint": str(checkpoint), "gpt2": gpt2}
+    metadata = {
+        "data": cfg.data,
+        "config": cfg.to_dict(),
+        "metrics": results or {},
+        "checkpoint": str(checkpoint),
+        "gpt2": gpt2,
+    }
     return export_weights(lit.model, name, docstring=doc, metadata=metadata)

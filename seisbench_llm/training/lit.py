@@ -303,7 +303,9 @@ class SeisMoELit(EQTransformerLit):
         lr: float | None = None,
         seed: int = 0,
     ):
-        BaseLit.__init__(self, optimizer, lr_scheduler, lr)
+        super(EQTransformerLit, self).__init__(
+            optimizer, lr_scheduler, lr
+        )  # skip building an EQTransformer
         self.save_hyperparameters(
             ignore=["base_model"] if not isinstance(base_model, str | None) else None
         )
