@@ -13,26 +13,12 @@ Example::
 from __future__ import annotations
 
 import argparse
-import time
 
 import seisbench.models as sbm
 import torch
 
 from seisbench_llm import SeisMoLLM
-
-
-def time_forward(model: torch.nn.Module, in_samples: int, batch_size: int, repeats: int) -> float:
-    """Median seconds per forward pass of a ``(batch_size, 3, in_samples)`` batch."""
-    x = torch.randn(batch_size, 3, in_samples)
-    times = []
-    with torch.inference_mode():
-        model(x)  # warm-up
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t0)
-    times.sort()
-    return times[len(times) // 2]
+from seisbench_llm.benchmarking import time_forward
 
 
 def build_models() -> dict[str, tuple[torch.nn.Module, int]]:
