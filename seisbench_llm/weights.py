@@ -172,9 +172,12 @@ def _migrate_cache() -> None:
 
 
 def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(error).__name__}: {first[:300]}" if first else type(error).__name__
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else ""
+    if len(first) > 160:  # e.g. torch's zip errors: keep the first sentence
+        end = first.find(". ")
+        first = first[:end] if 0 < end < 160 else first[:157] + "..."
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 def _corrupt_message(path: Path, cause: BaseException) -> str:
@@ -433,7 +436,7 @@ class RegistryMixin:
             f"with `seisbench-llm export CKPT --name {name}` (or `python benchmarks/eval.py "
             f"--model_path CKPT --config CONFIG --export {name}`), or in Python with "
             f'`seisbench_llm.export_weights(model, "{name}")`. Set {REMOTE_ENV} to fetch from '
-            "another remote."
+            "another remote, or to 'off' to never contact one."
         )
         return WeightsNotFoundError(message, weight_name=name, cache_path=folder, remote_url=remote)
 

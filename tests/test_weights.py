@@ -1,123 +1,262 @@
-"""Weight registry: export, offline from_pretrained, listing, clear errors, corrupt files."""
+"""Weight registry: atomic export, offline from_pretrained, listing, not-found and corrupt errors."""
 
 import json
+import logging
 import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import obspy
 import pytest
+import requests
+import seisbench
 import seisbench.models as sbm
+import seisbench.util
 import torch
+import torch.nn.functional as F
+from torch import nn
 
-from seisbench_llm import SeisMoE, SeisMoLLM, WeightsNotFoundError, export_weights
-from seisbench_llm.weights import REMOTE_ENV, WeightsCorruptError, list_local_weights
-
-TINY = dict(
-    d_model=32,
-    n_heads=2,
-    n_layers=1,
-    n_positions=128,
-    embed_channels=(4, 8, 4, None),
-    head_channels=(8, 8, 8, 6),
-    lora_r=2,
+from seisbench_llm import WeightsNotFoundError, export_weights
+from seisbench_llm.weights import (
+    REMOTE_ENV,
+    RegistryMixin,
+    WeightsCorruptError,
+    list_local_weights,
+    remote_model_root,
 )
 
 
-@pytest.fixture
-def model():
-    torch.manual_seed(0)
-    m = SeisMoLLM(**TINY).eval()
+class ToyNet(RegistryMixin, sbm.WaveformModel):
+    """A tiny picker with a LoRA-like extra parameter that ``merge_lora`` folds into a conv weight."""
+
+    def __init__(self, channels: int = 4, lora: bool = True, sampling_rate: float = 100.0):
+        super().__init__(
+            component_order="ZNE",
+            sampling_rate=sampling_rate,
+            output_type="array",
+            in_samples=200,
+            pred_sample=(0, 200),
+            labels="NPS",
+        )
+        self.channels = channels
+        self.lora = lora
+        self.conv1 = nn.Conv1d(3, channels, 5, padding=2)
+        self.norm = nn.BatchNorm1d(channels)
+        self.conv2 = nn.Conv1d(channels, 3, 5, padding=2)
+        if lora:
+            self.lora_delta = nn.Parameter(torch.zeros_like(self.conv2.weight))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.conv2.weight + self.lora_delta if self.lora else self.conv2.weight
+        h = torch.relu(self.norm(self.conv1(x)))
+        return torch.softmax(F.conv1d(h, weight, self.conv2.bias, padding=2), dim=1)
+
+    def get_model_args(self) -> dict:
+        return {"channels": self.channels, "lora": self.lora, "sampling_rate": self.sampling_rate}
+
+    def merge_lora(self) -> None:
+        if self.lora:
+            with torch.no_grad():
+                self.conv2.weight += self.lora_delta
+            del self.lora_delta
+            self.lora = False
+
+
+class MyPhaseNet(RegistryMixin, sbm.PhaseNet):
+    """SeisBench's PhaseNet with the registry."""
+
+
+def make_toy(seed: int = 0) -> ToyNet:
+    torch.manual_seed(seed)
+    model = ToyNet()
     with torch.no_grad():
-        for name, p in m.named_parameters():
-            if "lora_B" in name:
-                p.normal_(0, 0.1)
-    return m
+        model.lora_delta.normal_(0, 0.1)
+        model.norm.running_mean.normal_(0, 0.1)
+    return model.eval()
 
 
-def test_export_then_from_pretrained_identical_annotate(model, no_network):
-    st = obspy.read()
-    path = export_weights(
-        model,
-        "unit",
-        docstring="tiny test model",
-        metadata={"data": "none", "metrics": {"f1": 0.5}},
-    )
-    assert path == SeisMoLLM._model_path() / "unit.json.v1"
-    assert (SeisMoLLM._model_path() / "unit.pt.v1").is_file()
-    assert model.lora_r == 2  # the caller's model keeps its adapters
-    loaded = sbm.SeisMoLLM.from_pretrained("unit")
-    assert loaded.lora_r == 0  # exported merged
-    for a, b in zip(model.annotate(st), loaded.annotate(st), strict=True):
-        np.testing.assert_allclose(a.data, b.data, atol=1e-5)
-    content = json.loads(path.read_text())
-    assert "tiny test model" in content["docstring"] and '"f1": 0.5' in content["docstring"]
-    assert content["seisbench_llm"]["metrics"] == {"f1": 0.5}
-    assert content["model_args"]["lora_r"] == 0
-    assert loaded.weights_docstring.startswith("tiny test model")
-
-
-def test_versions_and_latest(model, no_network):
-    export_weights(model, "ver")
-    with torch.no_grad():
-        model.head.out.bias.add_(1.0)
-    export_weights(model, "ver")
-    assert SeisMoLLM.local_versions("ver") == [1, 2]
-    latest = SeisMoLLM.from_pretrained("ver")
-    first = SeisMoLLM.from_pretrained("ver", version_str="1")
-    assert torch.equal(latest.head.out.bias, model.head.out.bias)
-    assert not torch.equal(first.head.out.bias, model.head.out.bias)
-    with pytest.raises(FileExistsError):
-        export_weights(model, "ver", version=2)
-    with pytest.raises(ValueError, match="may only contain"):
-        export_weights(model, "bad/name")
-
-
-def test_list_pretrained_shows_local_offline(model, no_network):
-    export_weights(model, "listed")
-    assert "listed" in SeisMoLLM.list_pretrained()  # remote unreachable: local still listed
-    assert "listed" in SeisMoLLM.list_pretrained(remote=False)
-    assert SeisMoLLM.list_pretrained(details=True)["listed"].startswith("SeisMoLLM weights")
-    rows = list_local_weights()
-    assert ("seismollm", "listed", 1) in [r[:3] for r in rows]
-
-
-def test_missing_weights_clear_error(no_network, monkeypatch):
-    monkeypatch.setenv(REMOTE_ENV, "https://weights.example.invalid/models/v3")
-    with pytest.raises(WeightsNotFoundError) as err:
-        SeisMoLLM.from_pretrained("stead")
-    msg = str(err.value)
-    assert str(SeisMoLLM._model_path()) in msg
-    assert "https://weights.example.invalid/models/v3/seismollm" in msg
-    assert "benchmarks/train.py" in msg and "export_weights" in msg
-    assert isinstance(err.value, FileNotFoundError)
-
-
-def test_remote_root_default_is_seisbench(monkeypatch):
-    import seisbench
-
+@pytest.fixture(autouse=True)
+def clean_cache(monkeypatch):
+    """Each test starts with empty model folders and SeisBench's default remote."""
     monkeypatch.delenv(REMOTE_ENV, raising=False)
-    assert SeisMoE._remote_path() == seisbench.remote_model_root.rstrip("/") + "/seismoe"
+    for cls in (ToyNet, MyPhaseNet):
+        shutil.rmtree(cls._model_path(), ignore_errors=True)
 
 
-def test_corrupt_files_clear_error_and_cache_stays_usable(model, no_network):
-    export_weights(model, "good")
-    export_weights(model, "broken_json")
-    export_weights(model, "broken_pt")
-    folder = SeisMoLLM._model_path()
-    (folder / "broken_json.json.v1").write_text("{not json")
-    pt = folder / "broken_pt.pt.v1"
-    pt.write_bytes(pt.read_bytes()[:100])
-    with pytest.raises(WeightsCorruptError, match="broken_json.json.v1"):
-        SeisMoLLM.from_pretrained("broken_json")
-    with pytest.raises(WeightsCorruptError, match="broken_pt.pt.v1"):
-        SeisMoLLM.from_pretrained("broken_pt")
-    assert isinstance(SeisMoLLM.from_pretrained("good"), SeisMoLLM)
-    export_weights(model, "broken_pt", version=1, overwrite=True)
-    assert isinstance(SeisMoLLM.from_pretrained("broken_pt"), SeisMoLLM)
+@pytest.fixture
+def remote_calls(monkeypatch):
+    """Record (and refuse) every use of SeisBench's remote functions."""
+    calls = []
+
+    def refuse(url, *args, **kwargs):
+        calls.append(url)
+        raise requests.exceptions.ConnectionError(f"no route to {url}")
+
+    monkeypatch.setattr(seisbench.util, "ls_webdav", refuse)
+    monkeypatch.setattr(seisbench.util, "download_http", refuse)
+    return calls
 
 
-def test_export_is_atomic(model, monkeypatch):
-    folder = SeisMoLLM._model_path()
+@pytest.fixture
+def fake_remote(monkeypatch, tmp_path):
+    """A remote served from a local folder: ``ls_webdav`` lists it, ``download_http`` copies."""
+    folder = tmp_path / "remote" / "toynet"
+    folder.mkdir(parents=True)
+    monkeypatch.setenv(REMOTE_ENV, "https://weights.example.org/models/")
+
+    def url_to_path(url: str) -> Path:
+        assert url.startswith("https://weights.example.org/models/toynet"), url
+        return folder / url[len("https://weights.example.org/models/toynet") :].lstrip("/")
+
+    def ls_webdav(url, *args, **kwargs):
+        if not url_to_path(url).is_dir():
+            raise ValueError("Invalid URL. Request returned status code 404.")
+        return ["."] + sorted(p.name for p in folder.iterdir())
+
+    def download_http(url, target, *args, **kwargs):
+        source = url_to_path(url)
+        if not source.is_file():
+            raise ValueError("Invalid URL. Request returned status code 404.")
+        shutil.copyfile(source, target)
+
+    monkeypatch.setattr(seisbench.util, "ls_webdav", ls_webdav)
+    monkeypatch.setattr(seisbench.util, "download_http", download_http)
+    return folder
+
+
+def publish(folder: Path, name: str, version: str) -> None:
+    """Move an exported weight pair from the cache to the fake remote."""
+    for kind in ("json", "pt"):
+        shutil.move(ToyNet._model_path() / f"{name}.{kind}.v{version}", folder)
+
+
+def toy_input(seed: int = 1) -> torch.Tensor:
+    return torch.randn(2, 3, 200, generator=torch.Generator().manual_seed(seed))
+
+
+def test_export_then_from_pretrained_is_identical_and_merged(no_network, remote_calls):
+    model = make_toy()
+    path = export_weights(model, "unit", docstring="toy weights")
+    assert path == ToyNet._model_path() / "unit.json.v1"
+    assert (ToyNet._model_path() / "unit.pt.v1").is_file()
+
+    loaded = ToyNet.from_pretrained("unit")
+    assert remote_calls == []
+    assert isinstance(loaded, ToyNet) and not loaded.lora and not hasattr(loaded, "lora_delta")
+    assert loaded.weights_version == "1" and loaded.weights_docstring.startswith("toy weights")
+    x = toy_input()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.eval()(x), model(x))
+    merged = ToyNet(lora=False)
+    with torch.no_grad():
+        state = {k: v for k, v in model.state_dict().items() if k != "lora_delta"}
+        state["conv2.weight"] = model.conv2.weight + model.lora_delta
+    merged.load_state_dict(state)
+    for key, value in merged.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[key], value)
+
+
+def test_export_leaves_the_callers_model_unchanged():
+    model = make_toy().train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    export_weights(model, "unchanged")
+    assert model.training and model.lora and hasattr(model, "lora_delta")
+    assert model.get_model_args()["lora"] is True
+    after = model.state_dict()
+    assert before.keys() == after.keys()
+    for key, value in before.items():
+        assert torch.equal(after[key], value), key
+    content = json.loads((ToyNet._model_path() / "unchanged.json.v1").read_text())
+    assert content["model_args"] == {"channels": 4, "lora": False, "sampling_rate": 100.0}
+
+
+def test_phasenet_round_trip_offline(no_network, remote_calls):
+    torch.manual_seed(0)
+    model = MyPhaseNet().eval()
+    export_weights(model, "pn", metadata={"data": "none"})
+    loaded = MyPhaseNet.from_pretrained("pn")
+    assert remote_calls == []
+    assert type(loaded) is MyPhaseNet
+    assert loaded.state_dict().keys() == model.state_dict().keys()
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    stream = obspy.read()
+    for a, b in zip(model.annotate(stream), loaded.annotate(stream), strict=True):
+        np.testing.assert_allclose(a.data, b.data)
+
+
+def test_version_numbering_and_latest(no_network, remote_calls):
+    model = make_toy()
+    assert export_weights(model, "ver").name == "ver.json.v1"
+    with torch.no_grad():
+        model.conv2.bias.add_(1.0)
+    assert export_weights(model, "ver").name == "ver.json.v2"
+    assert ToyNet.list_versions("ver", remote=False) == ["1", "2"]
+    latest = ToyNet.from_pretrained("ver")
+    first = ToyNet.from_pretrained("ver", version_str="1")
+    assert latest.weights_version == "2" and first.weights_version == "1"
+    assert torch.equal(latest.conv2.bias, model.conv2.bias)
+    assert not torch.equal(first.conv2.bias, model.conv2.bias)
+
+    export_weights(model, "ver", version=10)
+    assert export_weights(model, "ver").name == "ver.json.v11"
+    assert ToyNet.list_versions("ver", remote=False) == ["1", "2", "10", "11"]
+    assert ToyNet.from_pretrained("ver").weights_version == "11"  # numeric, not string order
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        export_weights(model, "ver", version=2)
+    for bad in ("bad/name", ".hidden", "x.pt", "a.json", ""):
+        with pytest.raises(ValueError, match="Invalid weight name"):
+            export_weights(model, bad)
+    for bad in ("v3", "1a", True):
+        with pytest.raises(ValueError, match="Invalid version"):
+            export_weights(model, "ver", version=bad)
+    with pytest.raises(TypeError):
+        export_weights(nn.Linear(2, 2), "plain")
+    assert remote_calls == []
+
+
+def test_json_records_what_the_weights_are():
+    path = export_weights(
+        make_toy(),
+        "documented",
+        docstring="Toy picker trained on nothing.",
+        metadata={
+            "data": "synthetic (stead preset, 3000 traces)",
+            "config": Path("benchmarks/configs/toy.json"),
+            "metrics": {"P_F1": np.float32(0.9531), "S_F1": 0.875},
+            "epochs": 3,
+        },
+    )
+    content = json.loads(path.read_text())
+    assert {"docstring", "model_args", "seisbench_requirement", "default_args"} <= set(content)
+    assert content["version"] == "1"
+    assert content["seisbench_requirement"] == seisbench.__version__
+    assert content["docstring"].splitlines() == [
+        "Toy picker trained on nothing.",
+        "Data: synthetic (stead preset, 3000 traces)",
+        "Config: benchmarks/configs/toy.json",
+        "Metrics: P_F1=0.9531, S_F1=0.875",
+    ]
+    block = content["seisbench_llm"]
+    assert block["model_class"] == f"{__name__}.ToyNet"
+    assert block["package_version"] and block["created"].endswith("+00:00")
+    assert block["metadata"]["epochs"] == 3
+    assert block["metadata"]["metrics"]["P_F1"] == pytest.approx(0.9531)
+    assert block["metadata"]["config"] == "benchmarks/configs/toy.json"
+
+    default = json.loads(export_weights(make_toy(), "plain").read_text())
+    assert default["docstring"] == "ToyNet weights 'plain', version 1."
+
+
+def hidden_entries(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_export_is_atomic(monkeypatch):
+    folder = ToyNet._model_path()
+    model = make_toy()
+    export_weights(model, "keep")
 
     def failing_save(*args, **kwargs):
         raise OSError("disk full")
@@ -125,36 +264,236 @@ def test_export_is_atomic(model, monkeypatch):
     monkeypatch.setattr(torch, "save", failing_save)
     with pytest.raises(OSError, match="disk full"):
         export_weights(model, "atomic")
+    with pytest.raises(OSError, match="disk full"):
+        export_weights(model, "keep", version=1, overwrite=True)
     monkeypatch.undo()
-    leftovers = [
-        p.name for p in folder.iterdir() if "atomic" in p.name or p.name.startswith(".tmp")
-    ]
-    assert leftovers == []
-    assert "atomic" not in SeisMoLLM.list_pretrained(remote=False)
+    assert sorted(p.name for p in folder.iterdir()) == ["keep.json.v1", "keep.pt.v1"]
+    assert ToyNet.from_pretrained("keep").weights_version == "1"  # failed overwrite: old kept
 
     real_replace = os.replace
-    calls = []
+    for fail_at in (1, 2):  # weights move fails / json move fails after the weights moved
+        calls = []
 
-    def replace_once_then_fail(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:  # weights moved, json not: no complete (visible) version
-            raise OSError("interrupted")
+        def flaky_replace(src, dst, fail_at=fail_at, calls=calls):
+            calls.append(dst)
+            if len(calls) == fail_at:
+                raise OSError("interrupted")
+            real_replace(src, dst)
+
+        monkeypatch.setattr(os, "replace", flaky_replace)
+        with pytest.raises(OSError, match="interrupted"):
+            export_weights(model, "atomic")
+        monkeypatch.undo()
+        assert [p.name for p in folder.iterdir() if "atomic" in p.name] == []
+        assert hidden_entries(folder) == []
+    assert ToyNet.list_pretrained(remote=False) == ["keep"]
+
+
+def test_no_half_written_version_is_ever_visible(monkeypatch):
+    """At every rename, SeisBench's own listing sees either no new version or a complete one."""
+    folder = ToyNet._model_path()
+    model = make_toy()
+    export_weights(model, "seen")
+    real_replace = os.replace
+    observed = []
+
+    def watching_replace(src, dst):
+        assert Path(src).parent.name.startswith(".seisbench-llm-export-")
+        # SeisBench's own (json based) view, and what its filename parser makes of the temp folder
+        observed.append(sbm.WaveformModel.list_versions.__func__(ToyNet, "seen", remote=False))
+        assert all(
+            sbm.WaveformModel._parse_weight_filename(name) == (None, None, None)
+            for name in hidden_entries(folder)
+        )
         real_replace(src, dst)
 
-    monkeypatch.setattr(os, "replace", replace_once_then_fail)
-    with pytest.raises(OSError, match="interrupted"):
-        export_weights(model, "atomic2")
+    monkeypatch.setattr(os, "replace", watching_replace)
+    export_weights(model, "seen")
+    export_weights(model, "seen", version=1, overwrite=True)
     monkeypatch.undo()
-    assert SeisMoLLM.local_versions("atomic2") == []
-    assert not any(p.name.startswith(".tmp") for p in folder.iterdir())
+    assert observed == [["1"], ["1"], ["2"], ["2"]]
+    assert ToyNet.list_versions("seen", remote=False) == ["1", "2"]
+    assert hidden_entries(folder) == []
 
 
-def test_seismoe_export_round_trip(no_network):
-    torch.manual_seed(0)
-    moe = SeisMoE(num_experts=3).eval()
-    export_weights(moe, "moe_unit", metadata={"config": {"num_experts": 3}})
-    loaded = SeisMoE.from_pretrained("moe_unit").eval()
-    x = torch.randn(1, 3, 6000)
+def test_from_pretrained_offline_makes_no_network_attempt(no_network, remote_calls):
+    export_weights(make_toy(), "cached")
+    assert isinstance(ToyNet.from_pretrained("cached"), ToyNet)
+    assert isinstance(ToyNet.from_pretrained("cached", version_str="1"), ToyNet)
+    assert isinstance(ToyNet.load(ToyNet._model_path() / "cached", version_str="1"), ToyNet)
+    assert remote_calls == []
+
+
+def test_update_with_unreachable_remote_uses_local(remote_calls, caplog):
+    export_weights(make_toy(), "upd")
+    with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
+        model = ToyNet.from_pretrained("upd", update=True)
+    assert model.weights_version == "1"
+    assert remote_calls and "not checked" in caplog.text
+
+
+def test_list_pretrained_shows_local_weights_when_remote_fails(no_network, caplog):
+    export_weights(make_toy(), "listed", docstring="listed toy")
+    export_weights(make_toy(), "other")
+    with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
+        assert ToyNet.list_pretrained() == ["listed", "other"]  # the guarded socket fails
+    assert "showing local weights only" in caplog.text
+    assert ToyNet.list_pretrained(remote=False) == ["listed", "other"]
+    details = ToyNet.list_pretrained(details=True)
+    assert details["listed"] == "listed toy" and details["other"].startswith("ToyNet weights")
+    assert ToyNet.list_versions("listed") == ["1"]
+
+
+def test_list_pretrained_survives_404_and_merges_remote(monkeypatch, fake_remote):
+    export_weights(make_toy(), "local_only")
+    assert ToyNet.list_pretrained() == ["local_only"]  # empty remote folder: local names stay
+    shutil.rmtree(fake_remote)
+    assert ToyNet.list_pretrained() == ["local_only"]  # remote 404 (SeisBench's gives [])
+    fake_remote.mkdir()
+    export_weights(make_toy(), "remote_only", docstring="from the remote")
+    publish(fake_remote, "remote_only", "1")
+    assert ToyNet.list_pretrained() == ["local_only", "remote_only"]
+    assert ToyNet.list_pretrained(remote=False) == ["local_only"]
+    assert ToyNet.list_pretrained(details=True)["remote_only"] == "from the remote"
+
+
+def test_download_from_remote_and_update(fake_remote):
+    model = make_toy()
+    export_weights(model, "dl")
+    publish(fake_remote, "dl", "1")
+    assert ToyNet.list_pretrained(remote=False) == []
+    assert ToyNet.from_pretrained("dl").weights_version == "1"  # not cached: downloaded
+    assert ToyNet.list_versions("dl", remote=False) == ["1"]
+    export_weights(model, "dl")
+    publish(fake_remote, "dl", "2")
+    assert ToyNet.from_pretrained("dl").weights_version == "1"  # cached copy, remote not asked
+    assert ToyNet.from_pretrained("dl", update=True).weights_version == "2"
+    with pytest.raises(WeightsNotFoundError, match="version 7"):
+        ToyNet.from_pretrained("dl", version_str="7")
+
+
+def test_missing_weights_clear_error(no_network):
+    with pytest.raises(WeightsNotFoundError) as info:
+        ToyNet.from_pretrained("nowhere")
+    error = info.value
+    message = str(error)
+    url = seisbench.remote_model_root + "toynet"
+    assert str(ToyNet._model_path()) in message and url in message
+    assert "python benchmarks/train.py CONFIG" in message
+    assert "seisbench-llm export CKPT --name nowhere" in message
+    assert 'export_weights(model, "nowhere")' in message
+    assert REMOTE_ENV in message
+    assert isinstance(error, FileNotFoundError) and isinstance(error, ValueError)
+    assert error.weight_name == "nowhere" and error.cache_path == ToyNet._model_path()
+    assert error.remote_url == url
+
+
+def test_missing_version_and_cached_names_are_named(no_network):
+    export_weights(make_toy(), "present")
+    with pytest.raises(WeightsNotFoundError, match="'present' version 3") as info:
+        ToyNet.from_pretrained("present", version_str="3")
+    assert "Cached ToyNet weights: present" in str(info.value)
+
+
+def test_remote_root_from_environment(monkeypatch, no_network):
+    assert ToyNet._remote_path() == seisbench.remote_model_root + "toynet"
+    monkeypatch.setenv(REMOTE_ENV, "https://mirror.example.org/llm/models")  # no trailing slash
+    assert remote_model_root() == "https://mirror.example.org/llm/models/"
+    assert ToyNet._remote_path() == "https://mirror.example.org/llm/models/toynet"
+    with pytest.raises(WeightsNotFoundError, match="https://mirror.example.org/llm/models/toynet"):
+        ToyNet.from_pretrained("absent")
+
+
+def test_remote_can_be_disabled(monkeypatch, no_network, remote_calls, caplog):
+    monkeypatch.setenv(REMOTE_ENV, "off")
+    assert remote_model_root() is None
+    export_weights(make_toy(), "here")
+    with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
+        assert ToyNet.list_pretrained(details=True) == {"here": "ToyNet weights 'here', version 1."}
+        assert ToyNet.list_versions("here") == ["1"]
+        assert ToyNet.from_pretrained("here", update=True).weights_version == "1"
+    assert caplog.text == ""
+    with pytest.raises(WeightsNotFoundError, match="remote is disabled") as info:
+        ToyNet.from_pretrained("absent")
+    assert info.value.remote_url is None
+    monkeypatch.setenv(REMOTE_ENV, "")
+    with pytest.raises(WeightsNotFoundError, match="remote is disabled"):
+        ToyNet.from_pretrained("here", version_str="2")
+    assert remote_calls == []
+
+
+def test_corrupt_files_clear_error_cache_stays_usable(no_network, caplog):
+    model = make_toy()
+    for name in ("good", "bad_json", "bad_pt", "empty_pt"):
+        export_weights(model, name)
+    folder = ToyNet._model_path()
+    (folder / "bad_json.json.v1").write_text("{not json")
+    pt = folder / "bad_pt.pt.v1"
+    pt.write_bytes(pt.read_bytes()[:200])
+    (folder / "empty_pt.pt.v1").write_bytes(b"")
+
+    for name, broken in (
+        ("bad_json", "bad_json.json.v1"),
+        ("bad_pt", "bad_pt.pt.v1"),
+        ("empty_pt", "empty_pt.pt.v1"),
+    ):
+        with pytest.raises(WeightsCorruptError) as info:
+            ToyNet.from_pretrained(name)
+        message = str(info.value)
+        assert str(folder / broken) in message and "corrupt or truncated" in message
+        assert f'export_weights(model, "{name}", version=1, overwrite=True)' in message
+        assert info.value.path == folder / broken
+    with pytest.raises(WeightsCorruptError, match="bad_pt.pt.v1"):
+        ToyNet.load(folder / "bad_pt", version_str="1")
+
+    assert ToyNet.from_pretrained("good").weights_version == "1"
+    with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
+        details = ToyNet.list_pretrained(details=True, remote=False)
+    assert details["bad_json"] is None and "bad_json.json.v1" in caplog.text
+    assert details["good"].startswith("ToyNet weights")
+    assert len(list_local_weights(ToyNet)) == 4
+
+    export_weights(model, "bad_json", version=1, overwrite=True)
+    export_weights(model, "bad_pt", version=1, overwrite=True)
+    x = toy_input()
     with torch.no_grad():
-        for a, b in zip(moe(x), loaded(x), strict=True):
-            torch.testing.assert_close(a, b)
+        for name in ("bad_json", "bad_pt"):
+            torch.testing.assert_close(ToyNet.from_pretrained(name).eval()(x), model(x))
+
+
+def test_state_dict_mismatch_is_not_called_corrupt():
+    export_weights(make_toy(), "mismatch")
+    path = ToyNet._model_path() / "mismatch.json.v1"
+    content = json.loads(path.read_text())
+    content["model_args"]["channels"] = 8
+    path.write_text(json.dumps(content))
+    with pytest.raises(RuntimeError, match="size mismatch") as info:
+        ToyNet.from_pretrained("mismatch")
+    assert not isinstance(info.value, WeightsCorruptError)
+
+
+def test_list_local_weights():
+    export_weights(make_toy(), "b")
+    export_weights(make_toy(), "a")
+    export_weights(make_toy(), "a")
+    export_weights(MyPhaseNet(), "pn")
+    folder = ToyNet._model_path()
+    (folder / "orphan.pt.v1").write_bytes(b"")  # no json: not a complete set
+    (folder / "a.json.v3.partial").write_text("")
+    rows = list_local_weights(ToyNet)
+    assert rows == [
+        ("ToyNet", "a", "1", folder / "a.json.v1"),
+        ("ToyNet", "a", "2", folder / "a.json.v2"),
+        ("ToyNet", "b", "1", folder / "b.json.v1"),
+    ]
+    everything = list_local_weights()
+    assert set(rows) <= set(everything)
+    assert ("MyPhaseNet", "pn", "1", MyPhaseNet._model_path() / "pn.json.v1") in everything
+    assert export_weights(make_toy(), "orphan").name == "orphan.json.v2"  # orphan v1 not reused
+
+
+def test_mixin_must_come_first():
+    with pytest.raises(TypeError, match="RegistryMixin before"):
+
+        class Wrong(sbm.PhaseNet, RegistryMixin):
+            pass
