@@ -8,8 +8,12 @@ Adding a subcommand means writing such a function and appending it to :py:data:`
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 PROG = "seisbench-llm"
 
@@ -122,8 +126,691 @@ def add_convert_diting_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run_convert_diting)
 
 
+# ---------------------------------------------------------------------------------- annotate
+#: Models ``annotate`` and ``list`` know, by class name.
+MODEL_NAMES = ("SeisMoLLM", "SeisMoE", "EQTransformer", "PhaseNet")
+#: Columns of ``picks.csv`` written by ``annotate``.
+PICK_COLUMNS = (
+    "trace_id",
+    "phase",
+    "peak_time",
+    "start_time",
+    "end_time",
+    "peak_value",
+    "source_file",
+)
+_WEIGHT_FILE_RE = re.compile(r"(?P<base>.+)\.(?:json|pt)(?:\.v(?P<version>[0-9][0-9.]*))?")
+_PHASE_COLORS = {"P": "tab:blue", "S": "tab:red", "Detection": "0.6"}
+
+
+def _wrap(*paragraphs: str) -> str:
+    """Help text: each paragraph filled to 88 columns, separated by blank lines."""
+    import textwrap
+
+    return "\n\n".join(textwrap.fill(text, 88) for text in paragraphs)
+
+
+def _one_line(error: BaseException) -> str:
+    """``Type: first line of the message`` of an exception."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def _model_name(value: str) -> str:
+    """Argparse type: a model name of :py:data:`MODEL_NAMES`, case-insensitive."""
+    canonical = {name.lower(): name for name in MODEL_NAMES}
+    return canonical.get(value.lower(), value)  # anything else is rejected by ``choices``
+
+
+def _positive_int(value: str) -> int:
+    """Argparse type: an integer >= 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _probability(value: str) -> float:
+    """Argparse type: a threshold in (0, 1]."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.0 < number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {number}")
+    return number
+
+
+def _model_class(name: str) -> type:
+    """The model class called ``name`` (one of :py:data:`MODEL_NAMES`)."""
+    if name in ("SeisMoLLM", "SeisMoE"):
+        import seisbench_llm
+
+        return getattr(seisbench_llm, name)
+    import seisbench.models as sbm
+
+    return getattr(sbm, name)
+
+
+def _weight_files(spec: str) -> tuple[Path, str | None] | None:
+    """Where ``--weights`` names weight files: their base path and version, else None.
+
+    A value with a path separator or ending in ``.json``/``.pt`` (optionally ``.v<N>``) is a path;
+    anything else is a weight name of the registry (such names contain neither).
+    """
+    path = Path(spec).expanduser()
+    match = _WEIGHT_FILE_RE.fullmatch(path.name)
+    if match:
+        return path.with_name(match["base"]), match["version"]
+    if "/" in spec or os.sep in spec:
+        return path, None
+    return None
+
+
+def _load_model(model_name: str, spec: str) -> Any:
+    """Load ``model_name`` with weights ``spec`` (a registry name or a weight file base path).
+
+    Raises
+    ------
+    CommandError
+        The weights are missing, unreadable, or do not fit the model.
+    """
+    from seisbench_llm.weights import WeightsCorruptError, WeightsNotFoundError
+
+    cls = _model_class(model_name)
+    files = _weight_files(spec)
+    try:
+        if files is None:
+            model = cls.from_pretrained(spec)
+        else:
+            base, version = files
+            paths = [Path(p) for p in cls._get_weights_file_paths(base, version)]
+            missing = [str(p) for p in paths if not p.is_file()]
+            if missing:
+                raise CommandError(
+                    f"weight file(s) not found: {', '.join(missing)} (--weights PATH names a "
+                    "SeisBench pair PATH.json + PATH.pt; a name without '/' is looked up in the "
+                    "local weight registry, see `seisbench-llm list`)"
+                )
+            model = cls.load(base, version_str=version)
+    except (WeightsNotFoundError, WeightsCorruptError) as error:
+        raise CommandError(str(error)) from error
+    except CommandError:
+        raise
+    except Exception as error:  # SeisBench's own lookups, a json of another class, ...
+        raise CommandError(
+            f"cannot load {model_name} weights '{spec}': {_one_line(error)}"
+        ) from error
+    task = getattr(model, "task", "picking")
+    if task != "picking":
+        raise CommandError(
+            f"{model_name} weights '{spec}' are a '{task}' model; annotate needs picking weights"
+        )
+    return model
+
+
+def _collect_files(paths: Sequence[str], recursive: bool) -> tuple[list[Path], list[str]]:
+    """Files named by ``paths`` (folders expanded, sorted) and one problem line per bad path."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for spec in paths:
+        path = Path(spec).expanduser()
+        if path.is_dir():
+            entries = path.rglob("*") if recursive else path.iterdir()
+            found = sorted(p for p in entries if p.is_file())
+            if not found:
+                hint = "" if recursive else " (use --recursive for subfolders)"
+                problems.append(f"{spec}: folder holds no files{hint}")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(f"{spec}: no such file or folder")
+    unique = list(dict.fromkeys(files))
+    return unique, problems
+
+
+def _station_key(trace: Any) -> str:
+    """``NET.STA.LOC``, the id SeisBench gives a station's annotations and picks."""
+    stats = trace.stats
+    return f"{stats.network}.{stats.station}.{stats.location}"
+
+
+def _source_file(pick: Any, sources: Sequence[tuple[Any, Any, str]]) -> str:
+    """The file(s) whose traces of the pick's station cover the pick time, ``;``-separated."""
+    time = pick.peak_time if pick.peak_time is not None else pick.start_time
+    covering = sorted({f for t0, t1, f in sources if t0 <= time <= t1})
+    return ";".join(covering or sorted({f for _, _, f in sources}))
+
+
+def _write_picks_csv(
+    path: Path, picks: Sequence[Any], sources: dict[str, list[tuple[Any, Any, str]]]
+) -> None:
+    """Write ``picks`` (SeisBench picks) as :py:data:`PICK_COLUMNS`, times in ISO 8601 (UTC)."""
+    import csv
+
+    def iso(time: Any) -> str:
+        return "" if time is None else str(time)
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(PICK_COLUMNS)
+        for pick in picks:
+            value = "" if pick.peak_value is None else f"{float(pick.peak_value):.4f}"
+            source = _source_file(pick, sources.get(pick.trace_id, []))
+            writer.writerow(
+                [
+                    pick.trace_id,
+                    pick.phase,
+                    iso(pick.peak_time),
+                    iso(pick.start_time),
+                    iso(pick.end_time),
+                    value,
+                    source,
+                ]
+            )
+
+
+def _pick_channel(phase: str, channels: Sequence[str]) -> str:
+    """Channel a pick is reported on: the vertical for P, a horizontal for S (else the first)."""
+    preferred = "Z" if phase == "P" else "NE12"
+    for channel in channels:
+        if channel and channel[-1] in preferred:
+            return channel
+    return channels[0] if channels else ""
+
+
+def _write_quakeml(
+    path: Path,
+    picks: Sequence[Any],
+    channels: dict[str, list[str]],
+    description: str,
+) -> None:
+    """Write ``picks`` as one ObsPy Event (automatic picks with phase hints) in QuakeML."""
+    from obspy import UTCDateTime
+    from obspy.core.event import Catalog, Comment, CreationInfo, Event, WaveformStreamID
+    from obspy.core.event import Pick as EventPick
+
+    from seisbench_llm import __version__
+
+    info = CreationInfo(author=f"seisbench_llm {__version__}", creation_time=UTCDateTime())
+    event_picks = []
+    for pick in picks:
+        network, station, location = (pick.trace_id.split(".", 2) + ["", ""])[:3]
+        waveform_id = WaveformStreamID(
+            network_code=network,
+            station_code=station,
+            location_code=location,
+            channel_code=_pick_channel(pick.phase, channels.get(pick.trace_id, [])),
+        )
+        text = f"peak_value={float(pick.peak_value):.4f}" if pick.peak_value is not None else ""
+        text += f" window={pick.start_time}..{pick.end_time}"
+        event_picks.append(
+            EventPick(
+                time=pick.peak_time if pick.peak_time is not None else pick.start_time,
+                waveform_id=waveform_id,
+                phase_hint=pick.phase,
+                evaluation_mode="automatic",
+                evaluation_status="preliminary",
+                creation_info=info,
+                comments=[Comment(text=text.strip())],
+            )
+        )
+    event = Event(picks=event_picks, creation_info=info, comments=[Comment(text=description)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Catalog(events=[event], creation_info=info).write(str(path), format="QUAKEML")
+
+
+def _plot_series(
+    ax: Any, x: Any, y: Any, color: str, label: str | None = None, envelope: bool = True
+) -> None:
+    """Plot a curve; long ones binned to about 4000 points: min/max envelope, or bin maxima."""
+    import warnings
+
+    import numpy as np
+
+    y = np.asarray(y, dtype=float)
+    step = len(y) // 4000
+    if step < 2:
+        ax.plot(x, y, color=color, lw=0.7, label=label)
+        return
+    n = (len(y) // step) * step
+    bins = y[:n].reshape(-1, step)
+    with warnings.catch_warnings():  # all-NaN bins (masked annotations) stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanmin(bins, axis=1), np.nanmax(bins, axis=1)
+    if envelope:
+        ax.fill_between(x[:n:step], low, high, color=color, lw=0, label=label)
+    else:
+        ax.plot(x[:n:step], high, color=color, lw=0.7, label=label)
+
+
+def _component_order(channel: str) -> tuple[int, str]:
+    order = "ZNE12"
+    last = channel[-1:] if channel else ""
+    return (order.index(last) if last and last in order else len(order), channel)
+
+
+def _plot_station(
+    path: Path,
+    key: str,
+    waveforms: Any,
+    annotations: Any,
+    picks: Sequence[Any],
+    thresholds: dict[str, float],
+    title: str,
+) -> None:
+    """One PNG: each waveform channel, the annotation curves, and the picks as vertical lines."""
+    from matplotlib.figure import Figure
+
+    t0 = min(tr.stats.starttime for tr in waveforms)
+    channels = sorted({tr.stats.channel for tr in waveforms}, key=_component_order)
+    fig = Figure(figsize=(12, 1.6 * (len(channels) + 1) + 0.8), layout="constrained")
+    axes = fig.subplots(len(channels) + 1, 1, sharex=True, squeeze=False)[:, 0]
+    for ax, channel in zip(axes, channels, strict=False):
+        for tr in waveforms.select(channel=channel):
+            _plot_series(ax, tr.times() + (tr.stats.starttime - t0), tr.data, "k")
+        ax.set_ylabel(channel)
+    curve_ax = axes[-1]
+    for tr in annotations:
+        label = tr.stats.channel.rsplit("_", 1)[-1]
+        if label == "N":  # PhaseNet's noise curve
+            continue
+        x = tr.times() + (tr.stats.starttime - t0)
+        color = _PHASE_COLORS.get(label, "tab:green")
+        _plot_series(curve_ax, x, tr.data, color, label, envelope=False)
+    for phase, threshold in thresholds.items():
+        curve_ax.axhline(threshold, color=_PHASE_COLORS.get(phase, "tab:green"), ls=":", lw=0.8)
+    for pick in picks:
+        time = pick.peak_time if pick.peak_time is not None else pick.start_time
+        for ax in axes:
+            ax.axvline(time - t0, color=_PHASE_COLORS.get(pick.phase, "tab:green"), lw=0.8)
+    curve_ax.set_ylim(-0.05, 1.05)
+    curve_ax.set_ylabel("probability")
+    if curve_ax.get_legend_handles_labels()[0]:
+        curve_ax.legend(loc="upper right", fontsize="small")
+    curve_ax.set_xlabel(f"seconds after {t0}")
+    axes[0].set_title(f"{key}  {title}  ({len(picks)} picks)")
+    fig.savefig(path, dpi=100)
+
+
+def _run_annotate(args: argparse.Namespace) -> int:
+    import obspy
+    import torch
+
+    files, problems = _collect_files(args.paths, args.recursive)
+    for problem in problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if not files:
+        raise CommandError("no file to annotate among the given paths")
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise CommandError("--device cuda: no CUDA device is available here; use --device cpu")
+    model = _load_model(args.model, args.weights).to(device).eval()
+
+    stream = obspy.Stream()
+    sources: dict[str, list[tuple[Any, Any, str]]] = {}
+    n_read = 0
+    n_skipped = len(problems)
+    for path in files:
+        try:
+            part = obspy.read(str(path))
+        except Exception as error:  # ObsPy raises TypeError, ValueError, struct.error, ...
+            print(f"skipped {path}: not readable by ObsPy ({_one_line(error)})", file=sys.stderr)
+            n_skipped += 1
+            continue
+        if len(part) == 0:
+            print(f"skipped {path}: no traces", file=sys.stderr)
+            n_skipped += 1
+            continue
+        n_read += 1
+        for tr in part:
+            sources.setdefault(_station_key(tr), []).append(
+                (tr.stats.starttime, tr.stats.endtime, str(path))
+            )
+        stream += part
+    if n_read == 0:
+        raise CommandError(f"none of the {len(files)} file(s) could be read by ObsPy")
+
+    kwargs: dict[str, Any] = {}
+    for phase in ("P", "S"):
+        value = getattr(args, f"{phase}_threshold")
+        if value is not None:
+            kwargs[f"{phase}_threshold"] = value
+    if args.batch_size is not None:
+        kwargs["batch_size"] = args.batch_size
+    argdict = {**model.default_args, **kwargs}  # as in SeisBench's classify
+    default_threshold = model._annotate_args.get("*_threshold", (None, 0.3))[1]
+    thresholds = {p: float(argdict.get(f"{p}_threshold", default_threshold)) for p in ("P", "S")}
+
+    out_dir = Path(args.out).expanduser()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandError(f"cannot create the output folder {out_dir}: {error}") from error
+    title = f"{args.model} '{args.weights}'"
+    all_picks: list[Any] = []
+    channels: dict[str, list[str]] = {}
+    n_stations = n_failed = n_empty = n_plots = 0
+    stations: dict[str, obspy.Stream] = {}
+    for tr in stream:
+        stations.setdefault(_station_key(tr), obspy.Stream()).append(tr)
+    for key, waveforms in sorted(stations.items()):
+        channels[key] = sorted({tr.stats.channel for tr in waveforms}, key=_component_order)
+        try:  # SeisBench's classify, with the annotations kept for the plot
+            prepared = model.classify_stream_pre(waveforms, argdict)
+            annotations = model.annotate(prepared, **argdict)
+            picks = list(getattr(model.classify_aggregate(annotations, argdict), "picks", []))
+        except Exception as error:  # one bad station (e.g. mixed sampling rates) stops nothing
+            print(f"station {key} not annotated: {_one_line(error)}", file=sys.stderr)
+            n_failed += 1
+            continue
+        n_stations += 1
+        if len(annotations) == 0:
+            window = model.in_samples / model.sampling_rate
+            print(
+                f"station {key}: no annotations (traces shorter than the model's {window:g} s "
+                "window, or too fragmented)",
+                file=sys.stderr,
+            )
+            n_empty += 1
+        all_picks += picks
+        if args.plot:
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", key.rstrip(".")) + ".png"
+            _plot_station(out_dir / name, key, waveforms, annotations, picks, thresholds, title)
+            n_plots += 1
+    if n_stations == 0:
+        raise CommandError(f"no station could be annotated ({n_failed} failed)")
+
+    all_picks.sort(key=lambda p: (p.trace_id, p.peak_time or p.start_time, str(p.phase)))
+    csv_path = out_dir / "picks.csv"
+    _write_picks_csv(csv_path, all_picks, sources)
+    counts = {"P": 0, "S": 0}
+    for pick in all_picks:
+        counts[pick.phase] = counts.get(pick.phase, 0) + 1
+    print(f"Files: {n_read} read, {n_skipped} skipped")
+    failed = f", {n_failed} failed" if n_failed else ""
+    failed += f", {n_empty} without annotations" if n_empty else ""
+    print(f"Stations: {n_stations} annotated{failed} ({args.model} weights '{args.weights}')")
+    per_phase = ", ".join(f"{phase} {n}" for phase, n in counts.items())
+    print(f"Picks: {len(all_picks)} ({per_phase})")
+    print(f"Wrote {csv_path}")
+    if args.quakeml:
+        quakeml = Path(args.quakeml).expanduser()
+        thresholds_text = ", ".join(f"{p} {t:g}" for p, t in thresholds.items())
+        description = (
+            f"Automatic picks by seisbench-llm annotate: {args.model} weights '{args.weights}', "
+            f"thresholds {thresholds_text}"
+        )
+        try:
+            _write_quakeml(quakeml, all_picks, channels, description)
+        except OSError as error:
+            raise CommandError(f"cannot write {quakeml}: {error}") from error
+        print(f"Wrote {quakeml} (QuakeML, one event with {len(all_picks)} picks)")
+    if args.plot:
+        print(f"Wrote {n_plots} plot(s) to {out_dir}")
+    return 0
+
+
+def add_annotate_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``annotate PATH [PATH ...] --model MODEL --weights NAME [--out DIR] ...``."""
+    parser = subparsers.add_parser(
+        "annotate",
+        help="pick P and S phases in waveform files (miniSEED, SAC, ...)",
+        description=_wrap(
+            "Pick P and S phases in waveform files with a picking model. PATHs are files ObsPy "
+            "can read (miniSEED, SAC, GSE2, ...) or folders (every file inside; subfolders with "
+            "--recursive); files ObsPy cannot read are reported on stderr and skipped. All traces "
+            "are combined and annotated station by station (NET.STA.LOC, every channel of the "
+            "station), as the model's classify would. Written into --out: picks.csv (columns "
+            f"{', '.join(PICK_COLUMNS)}; times in ISO 8601, UTC), with --plot one PNG per "
+            "station; with --quakeml a QuakeML file with one event holding all picks."
+        ),
+        epilog=_wrap(
+            "--weights is a weight name from the local registry (see `seisbench-llm list`; "
+            "SeisMoLLM and SeisMoE load them offline) or a path to a SeisBench weight pair: "
+            "DIR/NAME for DIR/NAME.json + DIR/NAME.pt, or either file (DIR/NAME.json.v2 for a "
+            "versioned pair)."
+        )
+        + (
+            f"\n\nexamples:\n  {PROG} annotate data/*.mseed --model SeisMoLLM --weights stead\n"
+            f"  {PROG} annotate /data/2024 --recursive --model PhaseNet \\\n"
+            "      --weights ./phasenet_run --out picks --plot\n"
+            f"  {PROG} annotate day.mseed --model SeisMoE --weights mine --P-threshold 0.2 \\\n"
+            "      --quakeml picks.xml --device cuda --batch-size 512"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths", metavar="PATH", nargs="+", help="waveform file or folder of waveform files"
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        type=_model_name,
+        choices=MODEL_NAMES,
+        help="model class (case-insensitive)",
+    )
+    parser.add_argument(
+        "--weights",
+        required=True,
+        metavar="NAME",
+        help="weight name in the local registry, or a path to a SeisBench weight file pair",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        default="seisbench_llm_picks",
+        help="output folder, created if needed (default: ./%(default)s)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default=None,
+        help="where the model runs (default: cuda when available, else cpu)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        metavar="N",
+        default=None,
+        help="windows per forward pass (default: the model's, 256 for SeisBench models)",
+    )
+    parser.add_argument(
+        "--P-threshold",
+        type=_probability,
+        metavar="X",
+        default=None,
+        help="P probability above which a pick is made (default: the weights' or 0.3)",
+    )
+    parser.add_argument(
+        "--S-threshold",
+        type=_probability,
+        metavar="X",
+        default=None,
+        help="S probability above which a pick is made (default: the weights' or 0.3)",
+    )
+    parser.add_argument(
+        "--quakeml", metavar="FILE", default=None, help="also write the picks as QuakeML to FILE"
+    )
+    parser.add_argument(
+        "--plot",
+        action="store_true",
+        help="write one PNG per station: waveforms, P/S probabilities, picks",
+    )
+    parser.add_argument(
+        "--recursive", action="store_true", help="also read files in subfolders of folder PATHs"
+    )
+    parser.set_defaults(func=_run_annotate)
+
+
+# ------------------------------------------------------------------------------------ export
+_CONFIG_MODELS = {
+    "seismollm": "SeisMoLLM",
+    "seismoe": "SeisMoE",
+    "eqtransformer": "EQTransformer",
+    "phasenet": "PhaseNet",
+}
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    import json
+    import pickle
+
+    from seisbench_llm.training.config import ConfigError, load_config
+    from seisbench_llm.weights import _check_name
+
+    checkpoint = Path(args.checkpoint).expanduser()
+    if not checkpoint.is_file():
+        raise CommandError(f"checkpoint {checkpoint} does not exist")
+    try:
+        _check_name(args.name)
+        cfg = load_config(Path(args.config).expanduser())
+    except (ConfigError, ValueError) as error:
+        raise CommandError(str(error)) from error
+    results = None
+    if args.results is not None:
+        try:
+            results = json.loads(Path(args.results).expanduser().read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise CommandError(f"cannot read --results {args.results}: {error}") from error
+        if not isinstance(results, dict):
+            raise CommandError(f"--results {args.results} must hold a JSON object")
+
+    from seisbench_llm.training.harness import export_checkpoint
+
+    try:
+        path = export_checkpoint(cfg, checkpoint, args.name, results=results)
+    except (
+        OSError,
+        ValueError,
+        RuntimeError,
+        KeyError,
+        TypeError,
+        EOFError,
+        pickle.UnpicklingError,
+    ) as error:  # not a checkpoint, or one of another model than the config's
+        raise CommandError(
+            f"cannot export {checkpoint} with config {args.config}: {_one_line(error)}"
+        ) from error
+    cls_name = _CONFIG_MODELS[cfg.model]
+    version = path.name.rsplit(".v", 1)[-1]
+    print(f"Exported {cls_name} weights '{args.name}' version {version}: {path}")
+    if cfg.task == "picking":
+        print(f"Pick with: {PROG} annotate PATH --model {cls_name} --weights {args.name}")
+    else:
+        print(f'Load with: seisbench_llm.{cls_name}.from_pretrained("{args.name}")')
+    return 0
+
+
+def add_export_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``export CKPT --config CONFIG --name NAME [--results FILE]``."""
+    parser = subparsers.add_parser(
+        "export",
+        help="export a training checkpoint as SeisBench weights",
+        description=_wrap(
+            "Export the model of a checkpoint written by the training harness (benchmarks/"
+            "train.py) as SeisBench weights NAME into the local SeisBench cache (the next free "
+            "version; LoRA merged), with the config (and --results) in the weights' docstring. "
+            "Afterwards Model.from_pretrained(NAME) and `seisbench-llm annotate --weights NAME` "
+            "find them offline."
+        ),
+        epilog=(
+            f"examples:\n  {PROG} export benchmarks/runs/stead_seismollm/checkpoints/best.ckpt \\\n"
+            "      --config benchmarks/configs/stead_seismollm.json --name stead\n"
+            f"  {PROG} export best.ckpt --config my_run.json --name mine "
+            "--results eval_out/results.json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("checkpoint", metavar="CKPT", help="Lightning checkpoint (.ckpt)")
+    parser.add_argument(
+        "--config", required=True, metavar="CONFIG", help="the run's harness config (JSON)"
+    )
+    parser.add_argument(
+        "--name",
+        required=True,
+        metavar="NAME",
+        help="weight name: letters, digits, '_', '-', '+', '.'",
+    )
+    parser.add_argument(
+        "--results",
+        metavar="FILE",
+        default=None,
+        help="evaluation results (JSON object, e.g. results.json of benchmarks/eval.py) to record",
+    )
+    parser.set_defaults(func=_run_export)
+
+
+# -------------------------------------------------------------------------------------- list
+def _docstring_line(path: Path) -> str:
+    """First non-empty line of a weight json's docstring."""
+    import json
+
+    try:
+        docstring = json.loads(path.read_text(encoding="utf-8")).get("docstring") or ""
+    except (OSError, ValueError, AttributeError) as error:
+        return f"(unreadable: {_one_line(error)})"
+    return next((line.strip() for line in str(docstring).splitlines() if line.strip()), "")
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    import seisbench
+
+    from seisbench_llm.weights import list_local_weights
+
+    names = [args.model] if args.model else list(MODEL_NAMES)
+    classes = [_model_class(name) for name in names]
+    rows = []
+    for cls in classes:
+        for _, name, version, path in list_local_weights(cls):
+            rows.append((cls.__name__, name, version, str(path), _docstring_line(path)))
+    if not rows:
+        where = classes[0]._model_path() if args.model else Path(seisbench.cache_model_root)
+        print(f"no local weights in {where}")
+        return 0
+    header = ("CLASS", "NAME", "VERSION", "PATH", "DESCRIPTION")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip())
+    return 0
+
+
+def add_list_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``list [--model NAME]``."""
+    parser = subparsers.add_parser(
+        "list",
+        help="list the weights in the local SeisBench cache",
+        description=_wrap(
+            "List the weights in the local SeisBench cache (SEISBENCH_CACHE_ROOT, default "
+            "~/.seisbench) that `annotate --weights NAME` and Model.from_pretrained(NAME) load "
+            "without network: class, name, version, json file and the first line of the "
+            "weights' description. Only complete pairs (json and pt) are listed."
+        ),
+        epilog=f"examples:\n  {PROG} list\n  {PROG} list --model SeisMoLLM",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model",
+        type=_model_name,
+        choices=MODEL_NAMES,
+        default=None,
+        help="only this model class (default: all of them)",
+    )
+    parser.set_defaults(func=_run_list)
+
+
 #: The subcommands: one function per subcommand, adding its parser to the subparsers.
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_convert_diting_parser]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_convert_diting_parser,
+    add_annotate_parser,
+    add_export_parser,
+    add_list_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

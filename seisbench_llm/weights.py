@@ -433,7 +433,7 @@ class RegistryMixin:
             f"No {cls.__name__} weights {what}: not in the local cache {folder}{partial} and not "
             f"available from {where} ({reason}). Cached {cls.__name__} weights: {cached}. To "
             "produce them, train with `python benchmarks/train.py CONFIG` and export the checkpoint "
-            f"with `seisbench-llm export CKPT --name {name}` (or `python benchmarks/eval.py "
+            f"with `seisbench-llm export CKPT --config CONFIG.json --name {name}` (or `python benchmarks/eval.py "
             f"--model_path CKPT --config CONFIG --export {name}`), or in Python with "
             f'`seisbench_llm.export_weights(model, "{name}")`. Set {REMOTE_ENV} to fetch from '
             "another remote, or to 'off' to never contact one."
