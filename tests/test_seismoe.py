@@ -196,3 +196,15 @@ def test_training_steps_lower_loss(eqt):
     assert set(usage) == {"transformer_d0", "transformer_d"}
     assert all(u.sum().item() == 8 * 47 * 2 for u in usage.values())
     assert np.isfinite(losses).all()
+
+
+def test_export_then_from_pretrained(eqt, no_network):
+    from seisbench_llm import export_weights
+
+    moe = SeisMoE.from_eqtransformer(eqt, num_experts=3).eval()
+    export_weights(moe, "seismoe_unit")
+    loaded = sbm.SeisMoE.from_pretrained("seismoe_unit").eval()
+    x = torch.randn(1, 3, 6000)
+    with torch.no_grad():
+        for a, b in zip(moe(x), loaded(x), strict=True):
+            torch.testing.assert_close(a, b)

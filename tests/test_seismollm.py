@@ -373,3 +373,15 @@ def test_missing_horizontals_zero_filled_unless_strict(example_stream):
     mag = tiny("magnitude")
     assert "BW.RJOB." in mag.classify(z_only).magnitude
     assert mag.classify(z_only, strict=True).magnitude == {}
+
+
+def test_export_then_from_pretrained_identical_annotate(example_stream, no_network):
+    from seisbench_llm import export_weights
+
+    model = tiny()
+    randomize_lora(model)
+    export_weights(model, "seismollm_unit", docstring="tiny test model")
+    loaded = sbm.SeisMoLLM.from_pretrained("seismollm_unit")
+    assert loaded.lora_r == 0 and model.lora_r == TINY["lora_r"]
+    for a, b in zip(model.annotate(example_stream), loaded.annotate(example_stream), strict=True):
+        np.testing.assert_allclose(a.data, b.data, atol=1e-5)
