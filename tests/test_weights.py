@@ -380,7 +380,7 @@ def test_missing_weights_clear_error(no_network):
     url = seisbench.remote_model_root + "toynet"
     assert str(ToyNet._model_path()) in message and url in message
     assert "python benchmarks/train.py CONFIG" in message
-    assert "seisbench-llm export CKPT --name nowhere" in message
+    assert "seisbench-llm export CKPT --config CONFIG.json --name nowhere" in message
     assert 'export_weights(model, "nowhere")' in message
     assert REMOTE_ENV in message
     assert isinstance(error, FileNotFoundError) and isinstance(error, ValueError)
