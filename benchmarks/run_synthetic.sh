@@ -16,3 +16,7 @@ for model in ${models[@]}; do
     echo "${model}: $(( $(date +%s) - start )) s (train + eval)" | tee -a benchmarks/runs/timings.txt
 done
 python benchmarks/collect_results.py benchmarks/runs --out benchmarks/results_synthetic.md
+# the exported weights, loaded offline with from_pretrained, annotate ObsPy streams of test traces
+declare -A cls=([seismollm]=SeisMoLLM [seismoe]=SeisMoE [eqtransformer]=EQTransformer [phasenet]=PhaseNet)
+specs=(); for model in ${models[@]}; do specs+=("${cls[$model]}:synthetic_${model}"); done
+python benchmarks/annotate_exported.py "${specs[@]}"
