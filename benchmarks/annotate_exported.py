@@ -15,30 +15,11 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import obspy
 import seisbench.models as sbm
 
 import seisbench_llm  # noqa: F401  (registers SeisMoLLM and SeisMoE)
+from seisbench_llm.benchmarking import array_stream
 from seisbench_llm.data import Synthetic
-
-
-def trace_stream(waveform: np.ndarray, sampling_rate: float, station: str) -> obspy.Stream:
-    t0 = obspy.UTCDateTime(2024, 1, 1)
-    return obspy.Stream(
-        [
-            obspy.Trace(
-                waveform[i].astype(np.float64),
-                header=dict(
-                    network="SY",
-                    station=station,
-                    channel=f"HH{c}",
-                    sampling_rate=sampling_rate,
-                    starttime=t0,
-                ),
-            )
-            for i, c in enumerate("ZNE")
-        ]
-    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         p_err = []
         for i in idx:
             row = test.metadata.iloc[i]
-            st = trace_stream(test.get_waveforms(int(i)), 100.0, f"T{i}")
+            st = array_stream(test.get_waveforms(int(i)).astype(np.float64), 100.0, f"T{i}", "SY")
             picks = model.classify(st).picks
             for phase, col in (("P", "trace_p_arrival_sample"), ("S", "trace_s_arrival_sample")):
                 truth = st[0].stats.starttime + row[col] / 100.0

@@ -22,28 +22,35 @@ def time_forward(model: torch.nn.Module, in_samples: int, batch_size: int, repea
     return float(np.median(times))
 
 
-def noise_stream(
-    duration_s: float, sampling_rate: float = 100.0, seed: int = 0, station: str = "BENCH"
+def array_stream(
+    data: np.ndarray, sampling_rate: float = 100.0, station: str = "BENCH", network: str = "XX"
 ) -> obspy.Stream:
-    """A 3-component (Z, N, E) stream of Gaussian noise, for timing annotate."""
-    rng = np.random.default_rng(seed)
-    n = int(duration_s * sampling_rate)
+    """A stream of ``HHZ``, ``HHN``, ``HHE`` traces from a ``(3, N)`` array (Z, N, E)."""
     t0 = obspy.UTCDateTime(2024, 1, 1)
     return obspy.Stream(
         [
             obspy.Trace(
-                rng.normal(size=n).astype(np.float32),
+                np.asarray(data[i]),
                 header=dict(
-                    network="XX",
+                    network=network,
                     station=station,
                     channel=f"HH{c}",
                     sampling_rate=sampling_rate,
                     starttime=t0,
                 ),
             )
-            for c in "ZNE"
+            for i, c in enumerate("ZNE")
         ]
     )
+
+
+def noise_stream(
+    duration_s: float, sampling_rate: float = 100.0, seed: int = 0, station: str = "BENCH"
+) -> obspy.Stream:
+    """A 3-component (Z, N, E) stream of Gaussian noise, for timing annotate."""
+    rng = np.random.default_rng(seed)
+    n = int(duration_s * sampling_rate)
+    return array_stream(rng.normal(size=(3, n)).astype(np.float32), sampling_rate, station)
 
 
 def time_call(fn, repeats: int = 1) -> float:
