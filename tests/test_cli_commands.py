@@ -11,27 +11,18 @@ import obspy
 import pytest
 import seisbench
 import torch
+from conftest import TINY_SEISMOLLM
 
 from seisbench_llm import SeisMoLLM, cli, export_weights
 from seisbench_llm.training.config import validate_config
 from seisbench_llm.training.harness import build_lit
-
-TINY = {
-    "d_model": 32,
-    "n_heads": 2,
-    "n_layers": 1,
-    "n_positions": 128,
-    "embed_channels": [4, 8, 4, None],
-    "head_channels": [8, 8, 8, 6],
-    "lora_r": 2,
-}
 
 
 @pytest.fixture(scope="module")
 def weights() -> Path:
     """Export a tiny random SeisMoLLM as weights ``clitest``; the json path."""
     torch.manual_seed(0)
-    return export_weights(SeisMoLLM(**TINY), "clitest")
+    return export_weights(SeisMoLLM(**TINY_SEISMOLLM), "clitest")
 
 
 @pytest.fixture
@@ -140,7 +131,7 @@ def test_list(weights, capsys, monkeypatch):
 
 
 def test_export(tmp_path, capsys):
-    raw = {"model": "seismollm", "data": "Synthetic", "model_args": TINY}
+    raw = {"model": "seismollm", "data": "Synthetic", "model_args": TINY_SEISMOLLM}
     config = tmp_path / "tiny.json"
     config.write_text(json.dumps(raw))
     lit = build_lit(validate_config(raw))  # untrained: only the checkpoint format matters
@@ -168,7 +159,9 @@ def test_export(tmp_path, capsys):
 
 def test_export_errors_are_messages(tmp_path, capsys):
     config = tmp_path / "cfg.json"
-    config.write_text(json.dumps({"model": "seismollm", "data": "Synthetic", "model_args": TINY}))
+    config.write_text(
+        json.dumps({"model": "seismollm", "data": "Synthetic", "model_args": TINY_SEISMOLLM})
+    )
     garbage = tmp_path / "garbage.ckpt"
     garbage.write_bytes(b"not a checkpoint")
     bad_config = tmp_path / "bad.json"

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import seisbench.models as sbm
 import torch
+from conftest import TINY_SEISMOLLM
 
 from seisbench_llm.training.config import validate_config
 from seisbench_llm.training.harness import (
@@ -25,15 +26,6 @@ from seisbench_llm.training.harness import (
 )
 
 REPO = Path(__file__).parents[1]
-TINY_LLM = {
-    "d_model": 32,
-    "n_heads": 2,
-    "n_layers": 1,
-    "n_positions": 128,
-    "embed_channels": [4, 8, 4, None],
-    "head_channels": [8, 8, 8, 6],
-    "lora_r": 2,
-}
 SMALL_DATA = {
     "data": "Synthetic",
     "data_args": {"n_traces": 120, "seed": 3},
@@ -58,7 +50,7 @@ def cfg_for(model, task="picking", epochs=1, **extra):
         "trainer_args": {**QUIET, "max_epochs": epochs},
     }
     if model == "seismollm":
-        raw["model_args"] = dict(TINY_LLM)
+        raw["model_args"] = dict(TINY_SEISMOLLM)
     if model == "seismoe":
         raw["model_args"] = {"base_model": None, "num_experts": 2, "num_experts_per_token": 1}
     raw.update(extra)

@@ -123,16 +123,10 @@ def split_datasets(
 
 def make_generator(lit: BaseLit, dataset: sbd.WaveformDataset, train: bool) -> Dataset:
     """A ``GenericGenerator`` with the module's augmentation pipeline (SeisMoLLM: clean + augmented)."""
-    if not train:
-        gen = sbg.GenericGenerator(dataset)
-        gen.add_augmentations(lit.get_val_augmentations())
-        return gen
     gen = sbg.GenericGenerator(dataset)
-    gen.add_augmentations(lit.get_train_augmentations())
-    if lit.clean_and_augmented:
-        clean = sbg.GenericGenerator(dataset)
-        clean.add_augmentations(lit.get_val_augmentations())
-        return pipelines.CleanAndAugmented(clean, gen)
+    gen.add_augmentations(lit.get_train_augmentations() if train else lit.get_val_augmentations())
+    if train and lit.clean_and_augmented:
+        return pipelines.CleanAndAugmented(make_generator(lit, dataset, train=False), gen)
     return gen
 
 
