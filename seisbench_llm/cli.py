@@ -15,6 +15,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from seisbench_llm.picks_io import (
+    PICK_COLUMNS,
+    annotate_and_pick,
+    component_order,
+    plot_station,
+    station_key,
+    write_picks_csv,
+    write_quakeml,
+)
+
 PROG = "seisbench-llm"
 
 
@@ -129,18 +139,7 @@ def add_convert_diting_parser(subparsers: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------------- annotate
 #: Models ``annotate`` and ``list`` know, by class name.
 MODEL_NAMES = ("SeisMoLLM", "SeisMoE", "EQTransformer", "PhaseNet")
-#: Columns of ``picks.csv`` written by ``annotate``.
-PICK_COLUMNS = (
-    "trace_id",
-    "phase",
-    "peak_time",
-    "start_time",
-    "end_time",
-    "peak_value",
-    "source_file",
-)
 _WEIGHT_FILE_RE = re.compile(r"(?P<base>.+)\.(?:json|pt)(?:\.v(?P<version>[0-9][0-9.]*))?")
-_PHASE_COLORS = {"P": "tab:blue", "S": "tab:red", "Detection": "0.6"}
 
 
 def _wrap(*paragraphs: str) -> str:
@@ -273,170 +272,6 @@ def _collect_files(paths: Sequence[str], recursive: bool) -> tuple[list[Path], l
     return unique, problems
 
 
-def _station_key(trace: Any) -> str:
-    """``NET.STA.LOC``, the id SeisBench gives a station's annotations and picks."""
-    stats = trace.stats
-    return f"{stats.network}.{stats.station}.{stats.location}"
-
-
-def _source_file(pick: Any, sources: Sequence[tuple[Any, Any, str]]) -> str:
-    """The file(s) whose traces of the pick's station cover the pick time, ``;``-separated."""
-    time = pick.peak_time if pick.peak_time is not None else pick.start_time
-    covering = sorted({f for t0, t1, f in sources if t0 <= time <= t1})
-    return ";".join(covering or sorted({f for _, _, f in sources}))
-
-
-def _write_picks_csv(
-    path: Path, picks: Sequence[Any], sources: dict[str, list[tuple[Any, Any, str]]]
-) -> None:
-    """Write ``picks`` (SeisBench picks) as :py:data:`PICK_COLUMNS`, times in ISO 8601 (UTC)."""
-    import csv
-
-    def iso(time: Any) -> str:
-        return "" if time is None else str(time)
-
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(PICK_COLUMNS)
-        for pick in picks:
-            value = "" if pick.peak_value is None else f"{float(pick.peak_value):.4f}"
-            source = _source_file(pick, sources.get(pick.trace_id, []))
-            writer.writerow(
-                [
-                    pick.trace_id,
-                    pick.phase,
-                    iso(pick.peak_time),
-                    iso(pick.start_time),
-                    iso(pick.end_time),
-                    value,
-                    source,
-                ]
-            )
-
-
-def _pick_channel(phase: str, channels: Sequence[str]) -> str:
-    """Channel a pick is reported on: the vertical for P, a horizontal for S (else the first)."""
-    preferred = "Z" if phase == "P" else "NE12"
-    for channel in channels:
-        if channel and channel[-1] in preferred:
-            return channel
-    return channels[0] if channels else ""
-
-
-def _write_quakeml(
-    path: Path,
-    picks: Sequence[Any],
-    channels: dict[str, list[str]],
-    description: str,
-) -> None:
-    """Write ``picks`` as one ObsPy Event (automatic picks with phase hints) in QuakeML."""
-    from obspy import UTCDateTime
-    from obspy.core.event import Catalog, Comment, CreationInfo, Event, WaveformStreamID
-    from obspy.core.event import Pick as EventPick
-
-    from seisbench_llm import __version__
-
-    info = CreationInfo(author=f"seisbench_llm {__version__}", creation_time=UTCDateTime())
-    event_picks = []
-    for pick in picks:
-        network, station, location = (pick.trace_id.split(".", 2) + ["", ""])[:3]
-        waveform_id = WaveformStreamID(
-            network_code=network,
-            station_code=station,
-            location_code=location,
-            channel_code=_pick_channel(pick.phase, channels.get(pick.trace_id, [])),
-        )
-        text = f"peak_value={float(pick.peak_value):.4f}" if pick.peak_value is not None else ""
-        text += f" window={pick.start_time}..{pick.end_time}"
-        event_picks.append(
-            EventPick(
-                time=pick.peak_time if pick.peak_time is not None else pick.start_time,
-                waveform_id=waveform_id,
-                phase_hint=pick.phase,
-                evaluation_mode="automatic",
-                evaluation_status="preliminary",
-                creation_info=info,
-                comments=[Comment(text=text.strip())],
-            )
-        )
-    event = Event(picks=event_picks, creation_info=info, comments=[Comment(text=description)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Catalog(events=[event], creation_info=info).write(str(path), format="QUAKEML")
-
-
-def _plot_series(
-    ax: Any, x: Any, y: Any, color: str, label: str | None = None, envelope: bool = True
-) -> None:
-    """Plot a curve; long ones binned to about 4000 points: min/max envelope, or bin maxima."""
-    import warnings
-
-    import numpy as np
-
-    y = np.asarray(y, dtype=float)
-    step = len(y) // 4000
-    if step < 2:
-        ax.plot(x, y, color=color, lw=0.7, label=label)
-        return
-    n = (len(y) // step) * step
-    bins = y[:n].reshape(-1, step)
-    with warnings.catch_warnings():  # all-NaN bins (masked annotations) stay NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        low, high = np.nanmin(bins, axis=1), np.nanmax(bins, axis=1)
-    if envelope:
-        ax.fill_between(x[:n:step], low, high, color=color, lw=0, label=label)
-    else:
-        ax.plot(x[:n:step], high, color=color, lw=0.7, label=label)
-
-
-def _component_order(channel: str) -> tuple[int, str]:
-    order = "ZNE12"
-    last = channel[-1:] if channel else ""
-    return (order.index(last) if last and last in order else len(order), channel)
-
-
-def _plot_station(
-    path: Path,
-    key: str,
-    waveforms: Any,
-    annotations: Any,
-    picks: Sequence[Any],
-    thresholds: dict[str, float],
-    title: str,
-) -> None:
-    """One PNG: each waveform channel, the annotation curves, and the picks as vertical lines."""
-    from matplotlib.figure import Figure
-
-    t0 = min(tr.stats.starttime for tr in waveforms)
-    channels = sorted({tr.stats.channel for tr in waveforms}, key=_component_order)
-    fig = Figure(figsize=(12, 1.6 * (len(channels) + 1) + 0.8), layout="constrained")
-    axes = fig.subplots(len(channels) + 1, 1, sharex=True, squeeze=False)[:, 0]
-    for ax, channel in zip(axes, channels, strict=False):
-        for tr in waveforms.select(channel=channel):
-            _plot_series(ax, tr.times() + (tr.stats.starttime - t0), tr.data, "k")
-        ax.set_ylabel(channel)
-    curve_ax = axes[-1]
-    for tr in annotations:
-        label = tr.stats.channel.rsplit("_", 1)[-1]
-        if label == "N":  # PhaseNet's noise curve
-            continue
-        x = tr.times() + (tr.stats.starttime - t0)
-        color = _PHASE_COLORS.get(label, "tab:green")
-        _plot_series(curve_ax, x, tr.data, color, label, envelope=False)
-    for phase, threshold in thresholds.items():
-        curve_ax.axhline(threshold, color=_PHASE_COLORS.get(phase, "tab:green"), ls=":", lw=0.8)
-    for pick in picks:
-        time = pick.peak_time if pick.peak_time is not None else pick.start_time
-        for ax in axes:
-            ax.axvline(time - t0, color=_PHASE_COLORS.get(pick.phase, "tab:green"), lw=0.8)
-    curve_ax.set_ylim(-0.05, 1.05)
-    curve_ax.set_ylabel("probability")
-    if curve_ax.get_legend_handles_labels()[0]:
-        curve_ax.legend(loc="upper right", fontsize="small")
-    curve_ax.set_xlabel(f"seconds after {t0}")
-    axes[0].set_title(f"{key}  {title}  ({len(picks)} picks)")
-    fig.savefig(path, dpi=100)
-
-
 def _run_annotate(args: argparse.Namespace) -> int:
     import obspy
     import torch
@@ -468,7 +303,7 @@ def _run_annotate(args: argparse.Namespace) -> int:
             continue
         n_read += 1
         for tr in part:
-            sources.setdefault(_station_key(tr), []).append(
+            sources.setdefault(station_key(tr), []).append(
                 (tr.stats.starttime, tr.stats.endtime, str(path))
             )
         stream += part
@@ -497,13 +332,11 @@ def _run_annotate(args: argparse.Namespace) -> int:
     n_stations = n_failed = n_empty = n_plots = 0
     stations: dict[str, obspy.Stream] = {}
     for tr in stream:
-        stations.setdefault(_station_key(tr), obspy.Stream()).append(tr)
+        stations.setdefault(station_key(tr), obspy.Stream()).append(tr)
     for key, waveforms in sorted(stations.items()):
-        channels[key] = sorted({tr.stats.channel for tr in waveforms}, key=_component_order)
-        try:  # SeisBench's classify, with the annotations kept for the plot
-            prepared = model.classify_stream_pre(waveforms, argdict)
-            annotations = model.annotate(prepared, **argdict)
-            picks = list(getattr(model.classify_aggregate(annotations, argdict), "picks", []))
+        channels[key] = sorted({tr.stats.channel for tr in waveforms}, key=component_order)
+        try:
+            annotations, picks = annotate_and_pick(model, waveforms, argdict)
         except Exception as error:  # one bad station (e.g. mixed sampling rates) stops nothing
             print(f"station {key} not annotated: {_one_line(error)}", file=sys.stderr)
             n_failed += 1
@@ -520,14 +353,14 @@ def _run_annotate(args: argparse.Namespace) -> int:
         all_picks += picks
         if args.plot:
             name = re.sub(r"[^A-Za-z0-9._-]", "_", key.rstrip(".")) + ".png"
-            _plot_station(out_dir / name, key, waveforms, annotations, picks, thresholds, title)
+            plot_station(out_dir / name, key, waveforms, annotations, picks, thresholds, title)
             n_plots += 1
     if n_stations == 0:
         raise CommandError(f"no station could be annotated ({n_failed} failed)")
 
     all_picks.sort(key=lambda p: (p.trace_id, p.peak_time or p.start_time, str(p.phase)))
     csv_path = out_dir / "picks.csv"
-    _write_picks_csv(csv_path, all_picks, sources)
+    write_picks_csv(csv_path, all_picks, sources)
     counts = {"P": 0, "S": 0}
     for pick in all_picks:
         counts[pick.phase] = counts.get(pick.phase, 0) + 1
@@ -546,7 +379,7 @@ def _run_annotate(args: argparse.Namespace) -> int:
             f"thresholds {thresholds_text}"
         )
         try:
-            _write_quakeml(quakeml, all_picks, channels, description)
+            write_quakeml(quakeml, all_picks, channels, description)
         except OSError as error:
             raise CommandError(f"cannot write {quakeml}: {error}") from error
         print(f"Wrote {quakeml} (QuakeML, one event with {len(all_picks)} picks)")

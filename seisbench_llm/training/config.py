@@ -67,6 +67,7 @@ MODEL_ARGS = {
         "magnitude_scale",
         "distance_scale",
         "p_position",
+        "in_samples",
         "gpt2",
         "lr",
     },

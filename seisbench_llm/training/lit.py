@@ -146,7 +146,8 @@ class SeisMoLLMLit(BaseLit):
     :param task: SeisMoLLM task.
     :param setting: ``"stead"`` (6000 samples, 100 Hz) or ``"diting"`` (8192 samples, 50 Hz).
     :param gpt2: Source of pretrained GPT-2 weights (directory or hub id); None keeps random init.
-    :param model_kwargs: Further SeisMoLLM constructor arguments.
+    :param model_kwargs: Further SeisMoLLM constructor arguments (``in_samples`` overrides the
+                         setting's window length, e.g. for a shorter, faster demo model).
     """
 
     def __init__(
@@ -176,10 +177,14 @@ class SeisMoLLMLit(BaseLit):
         return True
 
     def get_train_augmentations(self) -> list:
-        return pipelines.seismollm_train_pipeline(self.task, self.setting)
+        return pipelines.seismollm_train_pipeline(
+            self.task, self.setting, in_samples=self.model.in_samples
+        )
 
     def get_val_augmentations(self) -> list:
-        return pipelines.seismollm_eval_pipeline(self.task, self.setting)
+        return pipelines.seismollm_eval_pipeline(
+            self.task, self.setting, in_samples=self.model.in_samples
+        )
 
     label_index = {"P": 1, "S": 2}
 
