@@ -1,0 +1,146 @@
+"""``seisbench-llm demo``: argument errors, the tiny profile end to end, GPT-2 detection."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import obspy
+import pytest
+import seisbench.models as sbm
+import torch
+
+from seisbench_llm import cli
+from seisbench_llm.demo import DEMO_PROFILES, TARGET_F1, demo_configs, find_local_gpt2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--profile", "huge"],
+        ["demo", "--name", "bad/name"],
+        ["demo", "--name", "x.json"],
+        ["demo", "--threads", "0"],
+        ["demo", "--seed", "one"],
+        ["demo", "--gpt2", "gpt2", "--no-gpt2"],
+        ["demo", "unexpected"],
+    ],
+)
+def test_demo_usage_errors_exit_2(argv, capsys):
+    assert cli.main(argv) == 2
+    assert "usage: seisbench-llm" in capsys.readouterr().err
+
+
+def test_demo_help(capsys):
+    assert cli.main(["demo", "--help"]) == 0
+    text = capsys.readouterr().out
+    for words in ("SYNTHETIC", "randomly initialised", "--profile", "--gpt2", "protocol B"):
+        assert words in text
+
+
+def test_demo_refuses_a_non_empty_folder(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("user data")
+    assert cli.main(["demo", "--profile", "tiny", "--out", str(tmp_path), "--no-gpt2"]) == 1
+    err = capsys.readouterr().err
+    assert "not an empty folder" in err and "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]  # nothing written, nothing lost
+
+
+def test_demo_configs_are_valid_and_labelled():
+    for profile in DEMO_PROFILES:
+        configs = demo_configs(profile)
+        assert set(configs) == {"seismollm", "eqtransformer"}
+        assert configs["seismollm"].data == configs["eqtransformer"].data == "Synthetic"
+        assert configs["seismollm"].task == "picking"
+        assert "gpt2" not in configs["seismollm"].model_args
+    cfg = demo_configs("default", gpt2="/some/gpt2")["seismollm"]
+    assert cfg.model_args["gpt2"] == "/some/gpt2"
+    with pytest.raises(ValueError, match="Valid: default, tiny"):
+        demo_configs("huge")
+
+
+def test_find_local_gpt2(tmp_path, no_network):
+    from transformers import GPT2Config, GPT2Model
+
+    assert find_local_gpt2(tmp_path / "absent") is None
+    assert find_local_gpt2("no-such-model-in-the-cache") is None  # never downloads
+    torch.manual_seed(0)
+    GPT2Model(GPT2Config(n_embd=64, n_head=2, n_layer=1, n_positions=64)).save_pretrained(
+        tmp_path / "gpt2"
+    )
+    source, origin = find_local_gpt2(tmp_path / "gpt2")
+    assert Path(source) == (tmp_path / "gpt2").resolve()
+    assert str((tmp_path / "gpt2").resolve()) in origin
+
+
+@pytest.fixture(scope="module")
+def tiny_demo(tmp_path_factory):
+    """The tiny profile run once through the command line; (output folder, stdout)."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        code = cli.main(["demo", "--profile", "tiny", "--out", str(out), "--no-progress"])
+    assert code == 0
+    return out, stdout.getvalue()
+
+
+def test_tiny_demo_writes_every_output(tiny_demo):
+    out, stdout = tiny_demo
+    for name in (
+        "results.md",
+        "results.csv",
+        "picks.csv",
+        "obspy_example_SeisMoLLM.png",
+        "test_examples.png",
+        "training_curves.png",
+        "configs/seismollm.json",
+        "configs/eqtransformer.json",
+        "runs/seismollm/checkpoints/best.ckpt",
+        "runs/eqtransformer/checkpoints/best.ckpt",
+    ):
+        assert (out / name).is_file(), name
+    for png in out.glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Output folder: {out}" in stdout
+    assert "RANDOMLY initialised" in stdout  # no GPT-2 in the test cache
+    assert "NOT STEAD weights" in stdout
+    for i in range(1, 8):
+        assert f"[{i}/7]" in stdout
+
+
+def test_tiny_demo_results_table(tiny_demo):
+    out, _ = tiny_demo
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["model"], r["target"]) for r in rows} == {
+        (m, p) for m in ("seismollm", "eqtransformer") for p in ("P", "S")
+    }
+    n_test = None
+    for row in rows:
+        assert 0.0 <= float(row["f1"]) <= 100.0
+        assert int(row["tp"]) + int(row["fn"]) == int(row["n_labelled"])
+        n_test = n_test or int(row["n_traces"])
+        assert int(row["n_traces"]) == n_test > 0  # both models on the same test traces
+    text = (out / "results.md").read_text()
+    f1 = {r["target"]: float(r["f1"]) for r in rows if r["model"] == "seismollm"}
+    for phase, target in TARGET_F1.items():
+        verdict = "met" if f1[phase] >= target else "MISSED"
+        assert f"{phase} F1 >= {target:.0f} % -> {f1[phase]:.1f} % ({verdict})" in text
+
+
+def test_tiny_demo_weights_reload_and_picks_match(tiny_demo):
+    out, stdout = tiny_demo
+    version = stdout.split("version_str='", 1)[1].split("'", 1)[0]
+    model = sbm.SeisMoLLM.from_pretrained("synthetic", version_str=version)
+    assert "SYNTHETIC" in model.weights_docstring
+    picks = model.classify(obspy.read()).picks
+    with open(out / "picks.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(picks)
+    for row, pick in zip(rows, sorted(picks, key=lambda p: (p.peak_time, p.phase)), strict=True):
+        assert row["phase"] == pick.phase
+        assert abs(obspy.UTCDateTime(row["peak_time"]) - pick.peak_time) < 1e-3
+        assert np.isclose(float(row["peak_value"]), pick.peak_value, atol=1e-3)
