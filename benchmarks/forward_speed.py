@@ -1,7 +1,9 @@
 """Forward time per window on CPU: SeisMoLLM (picking) vs SeisBench's EQTransformer and PhaseNet.
 
 All models are built from their default configurations with random weights (the timing does not
-depend on the weight values) and run in eval mode under ``torch.inference_mode``. PhaseNet's native
+depend on the weight values) and run in eval mode under ``torch.inference_mode``. The SeisMoLLM
+inference copy (``SeisMoLLM.inference_model()``: BatchNorms folded into the convs) is what
+``annotate`` and ``classify`` run. PhaseNet's native
 window is 3001 samples; its time is also given per 6000 samples of input (x 6000/3001) so the
 last column compares the same amount of data.
 
@@ -27,6 +29,7 @@ def build_models() -> dict[str, tuple[torch.nn.Module, int]]:
     return {
         "SeisMoLLM (LoRA unmerged)": (SeisMoLLM(task="picking"), 6000),
         "SeisMoLLM (LoRA merged)": (merged, 6000),
+        "SeisMoLLM (inference copy, as annotate runs)": (merged.inference_model(), 6000),
         "EQTransformer": (sbm.EQTransformer(), 6000),
         "PhaseNet": (sbm.PhaseNet(), 3001),
     }

@@ -2,7 +2,8 @@
 
 Each model's Lightning module from the harness (built from ``benchmarks/configs/synthetic_<model>.json``)
 runs ``shared_step`` + backward + Adam step on random batches of its window length; the median of
-the timed steps gives samples per second. Data loading is not included.
+the timed steps gives samples per second. Data loading is not included. ``benchmarks/speed.py``
+reports the same step time next to each model's annotate speed.
 
 Example::
 
@@ -16,9 +17,7 @@ from pathlib import Path
 
 import torch
 
-from seisbench_llm.benchmarking import time_call
-from seisbench_llm.training.config import load_config
-from seisbench_llm.training.harness import build_lit
+from seisbench_llm.benchmarking import benchmark_lit, random_train_batch, train_step_seconds
 
 CONFIGS = Path(__file__).parent / "configs"
 WINDOW = {"seismollm": 6000, "seismoe": 6000, "eqtransformer": 6000, "phasenet": 3001}
@@ -40,26 +39,11 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|")
     rows = {}
     for name in args.models:
-        cfg = load_config(CONFIGS / f"synthetic_{name}.json")
-        if name == "seismoe":
-            cfg.raw["model_args"] = {**cfg.model_args, "base_model": None}
-        lit = build_lit(cfg).train()
+        overrides = {"base_model": None} if name == "seismoe" else {}
+        lit = benchmark_lit(CONFIGS / f"synthetic_{name}.json", **overrides)
         n = WINDOW[name]
-        b = args.batch_size
-        batch = {
-            "X": torch.randn(b, 3, n),
-            "y": torch.rand(b, 3, n),
-            "detections": torch.rand(b, 1, n),
-        }
-        opt = torch.optim.Adam([p for p in lit.parameters() if p.requires_grad], lr=1e-4)
-
-        def step(lit=lit, batch=batch, opt=opt):
-            opt.zero_grad()
-            lit.shared_step(batch)["loss"].backward()
-            opt.step()
-
-        step()  # warm-up
-        rows[name] = (n, time_call(step, args.steps))
+        batch = random_train_batch(args.batch_size, n)
+        rows[name] = (n, train_step_seconds(lit, batch, args.steps))
     ref = rows.get("eqtransformer")
     for name, (n, t) in rows.items():
         ratio = f"{(args.batch_size / t) / (args.batch_size / ref[1]):.2f}" if ref else "-"

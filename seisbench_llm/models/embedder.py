@@ -10,6 +10,31 @@ from einops import rearrange
 from torch import nn
 
 
+def fold_batchnorm(
+    weight: torch.Tensor, bias: torch.Tensor | None, norm: nn.BatchNorm1d
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weight and bias of ``conv -> norm`` (norm in eval mode, i.e. with its running statistics)
+    as one conv, computed in float64 and returned in the weight's dtype.
+
+    :param weight: Conv weight ``(out, in, k)``.
+    :param bias: Conv bias ``(out,)`` or None.
+    :param norm: The BatchNorm that follows the conv.
+    """
+    if norm.running_mean is None or norm.running_var is None:
+        raise ValueError("Only a BatchNorm with running statistics can be folded into a conv")
+    dtype = weight.dtype
+    w = weight.detach().double()
+    mean = norm.running_mean.detach().double()
+    scale = torch.rsqrt(norm.running_var.detach().double() + norm.eps)
+    if norm.weight is not None:
+        scale = scale * norm.weight.detach().double()
+    b = -mean if bias is None else bias.detach().double() - mean
+    b = b * scale
+    if norm.bias is not None:
+        b = b + norm.bias.detach().double()
+    return (w * scale[:, None, None]).to(dtype), b.to(dtype)
+
+
 def same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
     """Left/right padding so that a strided conv outputs ``ceil(length / stride)`` samples.
 
@@ -63,6 +88,46 @@ class MultiScaleStage(nn.Module):
         x = torch.cat([branch(x) for branch in self.branches], dim=1)
         return self.norm(self.fuse(x))
 
+    def fused(self) -> FusedMultiScaleStage:
+        """Inference copy of this stage in eval mode (see :py:class:`FusedMultiScaleStage`)."""
+        return FusedMultiScaleStage(self)
+
+
+class FusedMultiScaleStage(nn.Module):
+    """Eval-mode :py:class:`MultiScaleStage` for inference, with fewer operations.
+
+    Per branch, the 1x1 conv (no bias; it maps the zero padding to zero, so it commutes with the
+    padding) and the BatchNorm are folded into the strided conv, giving one conv with bias, then
+    GELU. The stage's BatchNorm is folded into the 1x1 fuse conv. The weights are computed in
+    float64 from the stage's current weights and BatchNorm running statistics and are a copy:
+    later changes to the stage are not seen.
+    """
+
+    def __init__(self, stage: MultiScaleStage):
+        super().__init__()
+        self.kernels = [branch.kernel_size for branch in stage.branches]
+        self.strides = [branch.stride for branch in stage.branches]
+        for i, branch in enumerate(stage.branches):
+            pointwise = branch.pointwise.weight.detach().double()[:, :, 0]  # (in, in)
+            weight = torch.einsum("ojt,ji->oit", branch.conv.weight.detach().double(), pointwise)
+            weight, bias = fold_batchnorm(weight, None, branch.norm)
+            dtype = branch.conv.weight.dtype
+            self.register_buffer(f"weight{i}", weight.to(dtype))
+            self.register_buffer(f"bias{i}", bias.to(dtype))
+        weight, bias = fold_batchnorm(stage.fuse.weight.detach().double(), None, stage.norm)
+        self.register_buffer("fuse_weight", weight.to(stage.fuse.weight.dtype))
+        self.register_buffer("fuse_bias", bias.to(stage.fuse.weight.dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        length = x.shape[-1]
+        outputs = []
+        for i, (kernel, stride) in enumerate(zip(self.kernels, self.strides, strict=True)):
+            weight, bias = getattr(self, f"weight{i}"), getattr(self, f"bias{i}")
+            # padding a copy is faster than the conv's own padding here (oneDNN, measured)
+            padded = F.pad(x, same_padding(length, kernel, stride))
+            outputs.append(F.gelu(F.conv1d(padded, weight, bias, stride=stride)))
+        return F.conv1d(torch.cat(outputs, dim=1), self.fuse_weight, self.fuse_bias)
+
 
 class MultiScaleEmbedder(nn.Module):
     """Stack of multi-scale stages turning ``(B, C_in, L)`` waveforms into ``(B, C_out, L / prod(strides))``.
@@ -99,6 +164,11 @@ class MultiScaleEmbedder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.stages(x)
+
+    def fused(self) -> nn.Sequential:
+        """Inference copy in eval mode with every BatchNorm and 1x1 branch conv folded into the
+        convs (see :py:class:`FusedMultiScaleStage`); same output to float rounding (~1e-6)."""
+        return nn.Sequential(*(stage.fused() for stage in self.stages)).eval()
 
 
 def patchify(features: torch.Tensor, patch_size: int) -> torch.Tensor:

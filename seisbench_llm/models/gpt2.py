@@ -8,6 +8,7 @@ The blocks are written here with GPT-2's exact parameter names and layouts (``tr
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -180,6 +181,23 @@ class GPT2Backbone(nn.Module):
                         child.merge()
                         setattr(parent, child_name, child.get_base_layer())
         self.lora_r = 0
+
+    def inference_copy(self) -> GPT2Backbone:
+        """A backbone for inference in eval mode, with LoRA merged; never changes this module.
+
+        Without LoRA adapters the new module shares this one's weight tensors (no copy); with
+        adapters it is a deep copy, merged (:py:meth:`merge_lora`).
+        """
+        if self.lora_r:
+            backbone = copy.deepcopy(self)
+            backbone.merge_lora()
+        else:  # new modules around the same tensors: built on "meta", then given our tensors
+            with torch.device("meta"):
+                backbone = GPT2Backbone(
+                    self.d_model, self.n_layers, self.n_heads, self.n_positions, eps=self.ln_f.eps
+                )
+            backbone.load_state_dict(self.state_dict(), assign=True)
+        return backbone.eval()
 
     # ------------------------------------------------------------------ pretrained weights
     def load_gpt2_weights(

@@ -1,0 +1,237 @@
+"""SeisMoLLM's inference copy (folded BatchNorms, merged LoRA) and benchmarks/speed.py."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import obspy
+import pytest
+import torch
+from conftest import TINY_SEISMOLLM
+
+from seisbench_llm.benchmarking import count_flops, event_stream, peak_rss_bytes, rss_bytes
+from seisbench_llm.models import seismollm as seismollm_module
+from seisbench_llm.models.seismollm import SeisMoLLM, SeisMoLLMInference
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEED = ROOT / "benchmarks" / "speed.py"
+
+
+def tiny(task="picking", seed=0):
+    """A tiny SeisMoLLM with LoRA adapters holding non-zero updates and BatchNorms with
+    non-trivial statistics, so that merging and folding have something to do."""
+    torch.manual_seed(seed)
+    model = SeisMoLLM(task=task, **TINY_SEISMOLLM)
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm1d):
+                module.running_mean.copy_(torch.randn(module.num_features, generator=g) * 0.3)
+                module.running_var.copy_(torch.rand(module.num_features, generator=g) + 0.5)
+                module.weight.copy_(1 + torch.randn(module.num_features, generator=g) * 0.2)
+                module.bias.copy_(torch.randn(module.num_features, generator=g) * 0.2)
+    return model
+
+
+def snapshot(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def assert_unchanged(model, before, training):
+    after = model.state_dict()
+    assert list(after) == list(before)
+    for key, value in before.items():
+        assert torch.equal(after[key], value), key
+    assert all(m.training == training for m in model.modules())
+
+
+@pytest.mark.parametrize("task", ["picking", "magnitude"])
+def test_inference_model_matches_eval_forward(task):
+    model = tiny(task).train()
+    before = snapshot(model)
+    inference = model.inference_model()
+    assert isinstance(inference, SeisMoLLMInference)
+    assert_unchanged(model, before, training=True)  # a copy: the training model is untouched
+    assert model.lora_r == TINY_SEISMOLLM["lora_r"]
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in inference.modules())
+
+    x = torch.randn(3, 3, model.in_samples)
+    model.eval()
+    with torch.inference_mode():
+        for logits in (False, True):
+            ref, out = model(x, logits=logits), inference(x, logits=logits)
+            assert out.shape == ref.shape
+            assert torch.allclose(out, ref, atol=1e-5, rtol=0)
+    with pytest.raises(RuntimeError, match="inference only"):
+        inference.train()
+
+
+def test_merged_model_inference_shares_gpt2_weights():
+    model = tiny()
+    model.merge_lora()
+    inference = model.inference_model()
+    assert inference.llm is not model.llm
+    assert (
+        inference.llm.h[0].mlp.c_fc.weight.data_ptr() == model.llm.h[0].mlp.c_fc.weight.data_ptr()
+    )
+    model.train()
+    assert not inference.llm.training  # its own modules: eval mode stays
+
+
+def count_inference_calls(monkeypatch):
+    calls = []
+    original = SeisMoLLMInference.forward
+
+    def counting(self, x, logits=False):
+        calls.append(len(x))
+        return original(self, x, logits=logits)
+
+    monkeypatch.setattr(SeisMoLLMInference, "forward", counting)
+    return calls
+
+
+def test_annotate_unchanged_by_optimization(monkeypatch):
+    model = tiny().train()
+    before = snapshot(model)
+    stream = event_stream(360.0, seed=3)
+    reference = model.annotate(stream, optimized=False)
+    calls = count_inference_calls(monkeypatch)
+    optimized = model.annotate(stream)
+    assert sum(calls) > 0  # the inference copy did the work
+    assert_unchanged(model, before, training=True)
+    assert len(optimized) == len(reference) == 2
+    for ref, out in zip(reference, optimized, strict=True):
+        assert ref.id == out.id and ref.stats.starttime == out.stats.starttime
+        np.testing.assert_array_equal(np.isnan(ref.data), np.isnan(out.data))
+        np.testing.assert_allclose(out.data, ref.data, atol=1e-5, rtol=0)
+    # picks too, through classify
+    picks = [(p.phase, p.peak_time) for p in model.classify(stream, optimized=False).picks]
+    assert picks == [(p.phase, p.peak_time) for p in model.classify(stream).picks]
+
+
+def test_default_args_can_turn_optimization_off(monkeypatch):
+    model = tiny()
+    model.default_args["optimized"] = False
+    calls = count_inference_calls(monkeypatch)
+    model.annotate(event_stream(120.0))
+    assert calls == []
+
+
+def test_classify_non_picking_unchanged_by_optimization(monkeypatch):
+    model = tiny("magnitude")
+    stream = event_stream(90.0, seed=5)
+    reference = model.classify(stream, optimized=False).magnitude
+    calls = count_inference_calls(monkeypatch)
+    result = model.classify(stream).magnitude
+    assert calls and result.keys() == reference.keys()
+    for key, value in reference.items():
+        assert abs(result[key] - value) < 1e-5
+
+
+def test_default_annotate_settings():
+    args = SeisMoLLM._annotate_args
+    assert args["overlap"][1] == 3000 and args["blinding"][1] == (500, 500)
+    assert args["batch_size"][1] == 8 and args["optimized"][1] is True
+
+
+def test_save_load_after_inference_keeps_original_weights(tmp_path):
+    model = tiny()
+    keys, model_args = list(model.state_dict()), model.get_model_args()
+    model.inference_model()
+    model.annotate(event_stream(120.0))
+    assert list(model.state_dict()) == keys and model.get_model_args() == model_args
+    model.save(tmp_path / "m")
+    loaded = SeisMoLLM.load(tmp_path / "m")
+    assert list(loaded.state_dict()) == keys
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+
+
+def test_context_is_cleared_after_annotate(monkeypatch):
+    model = tiny()
+    model.annotate(event_stream(120.0))
+    assert seismollm_module._ACTIVE_INFERENCE.get() is None
+    calls = count_inference_calls(monkeypatch)  # a forward outside annotate: the model's own
+    with torch.no_grad():
+        model.eval()(torch.randn(1, 3, model.in_samples))
+    assert calls == []
+
+
+def test_annotate_post_does_not_modify_inference_tensors_outside_inference_mode():
+    model = tiny()
+    with torch.inference_mode():
+        pred = torch.rand(2, 3, model.in_samples)
+    out = model.annotate_batch_post(pred, None, {"blinding": (10, 10)})
+    assert out.shape == (2, model.in_samples, 2)
+    assert torch.isnan(out[:, :10]).all() and not torch.isnan(pred).any()
+
+
+# ---------------------------------------------------------------------------- benchmark helpers
+def test_count_flops_and_memory_helpers():
+    linear = torch.nn.Linear(8, 4)
+    assert count_flops(linear, torch.randn(5, 8)) == 2 * 5 * 8 * 4
+    assert rss_bytes() > 0 and peak_rss_bytes() >= rss_bytes()
+
+
+def test_event_stream_has_events():
+    stream = event_stream(130.0, seed=1)
+    assert [tr.stats.channel for tr in stream] == ["HHZ", "HHN", "HHE"]
+    assert all(tr.stats.npts == 13000 for tr in stream)
+    assert isinstance(stream, obspy.Stream) and np.isfinite(stream[0].data).all()
+
+
+# ---------------------------------------------------------------------------- benchmarks/speed.py
+def test_speed_help():
+    proc = subprocess.run(
+        [sys.executable, str(SPEED), "--help"], capture_output=True, text=True, check=True
+    )
+    for text in ("--hours", "--threads", "--models", "--out", "peak RSS", "clear_refs", "FLOP"):
+        assert text in proc.stdout
+
+
+def test_speed_tiny_run(tmp_path):
+    out = tmp_path / "speed"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SPEED),
+            *("--hours", "0.02", "--threads", "1", "--tiny", "--repeats", "1"),
+            *("--train-batch", "1", "--train-steps", "1"),
+            *("--models", "seismollm", "eqtransformer", "--out", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    header = next(line for line in proc.stdout.splitlines() if line.startswith("| model"))
+    for column in (
+        "wall (s)",
+        "x realtime",
+        "per day (s)",
+        "windows",
+        "ms / window",
+        "GFLOP / window",
+        "peak RSS + (GiB)",
+        "peak RSS (GiB)",
+        "x EQT",
+        "train step (s)",
+    ):
+        assert column in header
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| SeisMoLLM")]
+    rows += [line for line in proc.stdout.splitlines() if line.startswith("| EQTransformer")]
+    assert len(rows) == 2 and all("| - |" not in row for row in rows)
+    for target in ("per station-day", "x EQTransformer", "peak memory"):
+        assert target in proc.stdout
+    assert "GFLOP per window" in proc.stdout and "would need" in proc.stdout
+    assert "[speed" in proc.stderr
+    assert out.with_suffix(".md").read_text() in proc.stdout
+    facts = json.loads(out.with_suffix(".json").read_text())
+    seismollm = facts["results"]["seismollm"]
+    assert seismollm["windows"] > 0 and seismollm["train_step_s"] > 0
+    assert set(seismollm["bound"]["parts"]) == {"embedder", "gpt2", "head"}
