@@ -96,8 +96,8 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
     _annotate_args["overlap"] = (_annotate_args["overlap"][0], 3000)
     _annotate_args["stacking"] = (_annotate_args["stacking"][0], "max")
     _annotate_args["stride"] = (_annotate_args["stride"][0], 100)
-    # measured with benchmarks/speed.py --batch-sweep: per window, batch 4-16 are fastest on CPU;
-    # SeisBench's default 256 raised peak memory by 3.6 GiB (0.35 GiB at 8; 2.2 h stream)
+    # benchmarks/speed.py --hours 2.2 --batch-sweep (2 CPU threads), ms per window for batch
+    # 1/4/8/16/64/256: 103/69/64/72/79/98; peak RSS during annotate +0.44 GiB at 8, +3.5 at 256
     _annotate_args["batch_size"] = (_annotate_args["batch_size"][0], 8)
     _annotate_args["optimized"] = (
         "Run annotate/classify on an inference copy of the model (BatchNorms folded into the "
