@@ -66,6 +66,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seisbench_llm.benchmarking import TINY_SEISMOLLM
+
 MODELS = ("seismollm", "seismoe", "eqtransformer", "phasenet")
 NAMES = {
     "seismollm": "SeisMoLLM",
@@ -74,16 +76,6 @@ NAMES = {
     "phasenet": "PhaseNet",
 }
 CONFIGS = Path(__file__).resolve().parent / "configs"
-# --tiny: a small SeisMoLLM for quick checks of this script (timings then say nothing)
-TINY_SEISMOLLM = {
-    "d_model": 32,
-    "n_heads": 2,
-    "n_layers": 1,
-    "n_positions": 128,
-    "embed_channels": [4, 8, 4, None],
-    "head_channels": [8, 8, 8, 6],
-    "lora_r": 2,
-}
 TARGET_DAY_S = 60.0
 TARGET_X_EQT = 4.0
 TARGET_PEAK_GIB = 4.0

@@ -11,6 +11,18 @@ import numpy as np
 import obspy
 import torch
 
+#: A tiny SeisMoLLM (32-wide, 1 GPT-2 block, LoRA rank 2) for quick checks: the tests and
+#: ``benchmarks/speed.py --tiny`` (timings of it say nothing about the real model).
+TINY_SEISMOLLM = {
+    "d_model": 32,
+    "n_heads": 2,
+    "n_layers": 1,
+    "n_positions": 128,
+    "embed_channels": [4, 8, 4, None],
+    "head_channels": [8, 8, 8, 6],
+    "lora_r": 2,
+}
+
 
 def time_forward(model: torch.nn.Module, in_samples: int, batch_size: int, repeats: int) -> float:
     """Median seconds per forward pass of a random ``(batch_size, 3, in_samples)`` batch."""

@@ -20,17 +20,6 @@ assert str(seisbench.cache_root) == _CACHE, "seisbench was imported before tests
 
 torch.set_num_threads(2)
 
-# A tiny SeisMoLLM (32-wide, 1 GPT-2 block, LoRA rank 2) for tests that train or export one.
-TINY_SEISMOLLM = {
-    "d_model": 32,
-    "n_heads": 2,
-    "n_layers": 1,
-    "n_positions": 128,
-    "embed_channels": [4, 8, 4, None],
-    "head_channels": [8, 8, 8, 6],
-    "lora_r": 2,
-}
-
 
 @pytest.fixture
 def cache_root():

@@ -11,9 +11,9 @@ import obspy
 import pytest
 import seisbench
 import torch
-from conftest import TINY_SEISMOLLM
 
 from seisbench_llm import SeisMoLLM, cli, export_weights
+from seisbench_llm.benchmarking import TINY_SEISMOLLM
 from seisbench_llm.training.config import validate_config
 from seisbench_llm.training.harness import build_lit
 

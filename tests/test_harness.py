@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import seisbench.models as sbm
 import torch
-from conftest import TINY_SEISMOLLM
 
+from seisbench_llm.benchmarking import TINY_SEISMOLLM
 from seisbench_llm.training.config import validate_config
 from seisbench_llm.training.harness import (
     build_lit,

@@ -9,9 +9,14 @@ import numpy as np
 import obspy
 import pytest
 import torch
-from conftest import TINY_SEISMOLLM
 
-from seisbench_llm.benchmarking import count_flops, event_stream, peak_rss_bytes, rss_bytes
+from seisbench_llm.benchmarking import (
+    TINY_SEISMOLLM,
+    count_flops,
+    event_stream,
+    peak_rss_bytes,
+    rss_bytes,
+)
 from seisbench_llm.models import seismollm as seismollm_module
 from seisbench_llm.models.seismollm import SeisMoLLM, SeisMoLLMInference
 
