@@ -123,14 +123,13 @@ def windows_per_day(in_samples: int, overlap: int, pad: int, sampling_rate: floa
     return count + (1 if (count - 1) * step + in_samples < n else 0)
 
 
-def seismollm_bound(model, batch_size: int, repeats: int) -> dict[str, Any]:
-    """FLOPs and time per window of the parts of SeisMoLLM's inference copy."""
+def seismollm_bound(model, inference, batch_size: int, repeats: int) -> dict[str, Any]:
+    """FLOPs and time per window of the parts of SeisMoLLM's inference copy ``inference``."""
     import torch
 
     from seisbench_llm.benchmarking import count_flops, matmul_gflops, time_call
     from seisbench_llm.models.embedder import patchify, unpatchify
 
-    inference = model.inference_model()
     x = torch.randn(batch_size, 3, model.in_samples)
     with torch.inference_mode():
         tokens = patchify(inference.embedder(x), model.patch_size)
@@ -213,11 +212,10 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     x = torch.randn(1, 3, model.in_samples)
     counted = model.inference_model() if name == "seismollm" else model  # what annotate runs
     result["gflop_per_window"] = count_flops(counted, x) / 1e9
-    del counted
     if name == "seismollm" and not args.no_bound:
         log("SeisMoLLM: counting FLOPs and timing embedder / GPT-2 / head")
-        result["bound"] = seismollm_bound(model, result["batch_size"], args.repeats)
-    del model, stream
+        result["bound"] = seismollm_bound(model, counted, result["batch_size"], args.repeats)
+    del model, counted, stream
     gc.collect()
 
     if args.train_steps > 0:
@@ -249,11 +247,11 @@ def run_worker(name: str, args: argparse.Namespace, batch_size: int | None = Non
         str(args.repeats),
     ]
     if batch_size is not None:
-        cmd += ["--batch-size", str(batch_size), "--no-bound"]
+        cmd += ["--batch-size", str(batch_size)]
+    if batch_size is not None or args.no_bound:  # a batch-size sweep run times annotate only
+        cmd.append("--no-bound")
     if args.tiny:
         cmd.append("--tiny")
-    if args.no_bound:
-        cmd.append("--no-bound")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{NAMES[name]} failed (exit {proc.returncode}); see the output above")

@@ -114,9 +114,9 @@ class FusedMultiScaleStage(nn.Module):
             dtype = branch.conv.weight.dtype
             self.register_buffer(f"weight{i}", weight.to(dtype))
             self.register_buffer(f"bias{i}", bias.to(dtype))
-        weight, bias = fold_batchnorm(stage.fuse.weight.detach().double(), None, stage.norm)
-        self.register_buffer("fuse_weight", weight.to(stage.fuse.weight.dtype))
-        self.register_buffer("fuse_bias", bias.to(stage.fuse.weight.dtype))
+        weight, bias = fold_batchnorm(stage.fuse.weight, None, stage.norm)
+        self.register_buffer("fuse_weight", weight)
+        self.register_buffer("fuse_bias", bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         length = x.shape[-1]

@@ -47,11 +47,9 @@ class FusedUpLayer(nn.Module):
         super().__init__()
         self.size = layer.size
         self.padding = same_padding(layer.size, layer.kernel_size, 1)
-        weight, bias = fold_batchnorm(
-            layer.conv.weight.detach().double(), layer.conv.bias, layer.norm
-        )
-        self.register_buffer("weight", weight.to(layer.conv.weight.dtype))
-        self.register_buffer("bias", bias.to(layer.conv.weight.dtype))
+        weight, bias = fold_batchnorm(layer.conv.weight, layer.conv.bias, layer.norm)
+        self.register_buffer("weight", weight)
+        self.register_buffer("bias", bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.interpolate(x, size=self.size, mode="linear", align_corners=False)

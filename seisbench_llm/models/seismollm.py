@@ -236,9 +236,13 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
         :param logits: Return pre-activation values (picking, polarity) for numerically stable losses.
         """
         active = _ACTIVE_INFERENCE.get()  # set by annotate: use its inference copy
-        if active is not None and active[0] is self and not self.training:
-            if not torch.is_grad_enabled():
-                return active[1](x, logits=logits)
+        if (
+            active is not None
+            and active[0] is self
+            and not self.training
+            and not torch.is_grad_enabled()
+        ):
+            return active[1](x, logits=logits)
         return _run_parts(self, self.embedder, self.llm, self.head, x, logits)
 
     def load_gpt2_weights(self, source: str = "gpt2", local_files_only: bool | None = None) -> str:
