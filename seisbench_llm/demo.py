@@ -2,7 +2,7 @@
 
 Offline and on CPU: generate the synthetic dataset (cached), train SeisMoLLM (picking) and an
 EQTransformer baseline with the benchmark harness, evaluate both on the synthetic test split
-(protocol B, SPEC §4 B), export the SeisMoLLM weights to the SeisBench cache, reload them with
+(protocol B, docs/reference.md section 3), export the SeisMoLLM weights to the SeisBench cache, reload them with
 ``SeisMoLLM.from_pretrained``, annotate ObsPy's example recording and write a results table, a
 picks CSV and figures into one output folder.
 
@@ -33,8 +33,8 @@ logger = logging.getLogger("seisbench_llm")
 TARGET_F1 = {"P": 90.0, "S": 80.0}
 
 _SEISMOLLM_DEMO = {
-    # SeisMoLLM as in SPEC §1 (multi-scale embedder, GPT-2 blocks with LoRA, picking head) but
-    # sized to train in minutes on 2 CPU cores; see DEMO_PROFILES["default"]["note"].
+    # SeisMoLLM as in docs/reference.md section 1 (multi-scale embedder, GPT-2 blocks with LoRA,
+    # picking head) but sized to train in minutes on 2 CPU cores; see DEMO_PROFILES["default"]["note"].
     "in_samples": 3072,
     "n_layers": 1,
     "head_channels": [64, 48, 32, 6],
@@ -491,7 +491,7 @@ def results_markdown(
     lines = [
         f"# seisbench-llm demo results (profile '{profile}')",
         "",
-        "Synthetic test split, protocol B (SPEC §4 B): top-1 peak >= 0.3, at least 1 s apart, "
+        "Synthetic test split, protocol B: top-1 peak >= 0.3, at least 1 s apart, "
         "true positive within 0.1 s.",
         "",
         results_table(rows, float_format=".1f"),

@@ -1,4 +1,4 @@
-"""Evaluation metrics of the two protocols of the project (see SPEC §4); numpy only.
+"""Evaluation metrics of the two protocols of the project (docs/reference.md, section 3); numpy only.
 
 Two protocols are implemented and their numbers must never be mixed:
 
