@@ -1,0 +1,125 @@
+"""Numeric precision for inference and training: which reduced precision a device computes natively.
+
+Reduced precision only pays where the hardware computes it: GPUs do float16 and (from compute
+capability 8.0) bfloat16 natively; CPUs compute bfloat16 natively only with the AVX512-BF16 or AMX
+instructions, and elsewhere PyTorch emulates it, many times slower than float32. ``"auto"`` therefore
+chooses
+
+- on a CUDA device: ``bfloat16`` where supported, else ``float16`` (compute capability >= 7.0), else
+  ``float32``;
+- on a CPU: ``bfloat16`` where the CPU reports ``avx512_bf16`` or ``amx_bf16``, else ``float32``.
+
+The choice is made once per device and logged once. Explicit ``"bfloat16"`` runs on any device,
+emulated or not (for tests and comparisons); ``"float16"`` is refused on CPU, where PyTorch's float16
+matrix products are emulated and slow.
+
+Reduced precision runs through :py:func:`torch.autocast`: weights stay float32, matrix products and
+convolutions run in the reduced type, reductions and normalisations in float32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+logger = logging.getLogger("seisbench_llm")
+
+#: Precisions accepted by ``annotate(precision=...)``, the CLI and the harness.
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+
+_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+_LIGHTNING = {"float32": "32-true", "bfloat16": "bf16-mixed", "float16": "16-mixed"}
+_CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> set[str]:
+    """The feature flags the CPU reports (Linux ``/proc/cpuinfo``); empty where it cannot be read."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags") and ":" in line:
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def cpu_has_native_bf16(flags: set[str] | None = None) -> bool:
+    """Whether the CPU computes bfloat16 natively (AVX512-BF16 or AMX), from its feature flags."""
+    flags = cpu_flags() if flags is None else flags
+    return any(flag in flags for flag in _CPU_BF16_FLAGS)
+
+
+def _device_type(device: torch.device | str) -> str:
+    return torch.device(device).type
+
+
+@functools.cache
+def _auto_precision(device_type: str, device_index: int | None) -> str:
+    if device_type == "cuda":
+        if torch.cuda.is_bf16_supported():
+            choice, why = "bfloat16", "the GPU computes bfloat16 natively"
+        elif torch.cuda.get_device_capability(device_index)[0] >= 7:
+            choice, why = "float16", "the GPU computes float16 natively"
+        else:
+            choice, why = "float32", "the GPU has no fast reduced precision"
+    elif device_type == "cpu" and cpu_has_native_bf16():
+        choice, why = "bfloat16", "the CPU computes bfloat16 natively (AVX512-BF16/AMX)"
+    else:
+        choice, why = "float32", f"the {device_type.upper()} would only emulate bfloat16"
+    logger.info("precision 'auto' on %s: %s (%s)", device_type, choice, why)
+    return choice
+
+
+def resolve_precision(precision: str, device: torch.device | str = "cpu") -> str:
+    """The concrete precision (``float32``, ``bfloat16`` or ``float16``) for ``precision`` on ``device``.
+
+    :param precision: One of :py:data:`PRECISIONS`.
+    :param device: The device the model runs on.
+    :raises ValueError: For an unknown precision, or ``float16`` on a CPU.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    device = torch.device(device)
+    if precision == "auto":
+        return _auto_precision(device.type, device.index)
+    if precision == "float16" and device.type == "cpu":
+        raise ValueError("precision 'float16' is for GPUs; on a CPU use 'bfloat16' or 'auto'")
+    return precision
+
+
+def torch_dtype(precision: str) -> torch.dtype:
+    """The torch dtype of a concrete precision (``float32``, ``bfloat16``, ``float16``)."""
+    return _DTYPES[precision]
+
+
+@contextlib.contextmanager
+def autocast(precision: str, device: torch.device | str) -> Iterator[None]:
+    """Run the enclosed forward passes at ``precision`` (a concrete one) on ``device``.
+
+    float32 is a no-op; otherwise :py:func:`torch.autocast` with that dtype. Autocast state is per
+    thread: enter this in the thread that runs the forward pass.
+    """
+    if precision == "float32":
+        yield
+        return
+    with torch.autocast(_device_type(device), dtype=torch_dtype(precision)):
+        yield
+
+
+def lightning_precision(precision: str, accelerator: str = "cpu") -> str:
+    """Lightning's ``Trainer(precision=...)`` value for one of :py:data:`PRECISIONS`.
+
+    :param precision: ``auto`` resolves as for inference on the accelerator's device type.
+    :param accelerator: ``cpu``, ``gpu``/``cuda`` or ``auto`` (CUDA when available).
+    """
+    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
+        device = "cuda"
+    else:
+        device = "cpu"
+    return _LIGHTNING[resolve_precision(precision, device)]
