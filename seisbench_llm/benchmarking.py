@@ -24,19 +24,6 @@ TINY_SEISMOLLM = {
 }
 
 
-def time_forward(model: torch.nn.Module, in_samples: int, batch_size: int, repeats: int) -> float:
-    """Median seconds per forward pass of a random ``(batch_size, 3, in_samples)`` batch."""
-    x = torch.randn(batch_size, 3, in_samples)
-    times = []
-    with torch.inference_mode():
-        model(x)  # warm-up
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
 def array_stream(
     data: np.ndarray, sampling_rate: float = 100.0, station: str = "BENCH", network: str = "XX"
 ) -> obspy.Stream:
