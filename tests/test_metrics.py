@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import metrics as sklearn_metrics
 
 from seisbench_llm.training.metrics import (
     best_f1_threshold,
@@ -18,13 +19,13 @@ from seisbench_llm.training.metrics import (
     polarity_metrics,
     precision_recall_f1,
     regression_metrics,
-    residual_histogram,
     residual_stats,
-    results_table,
     roc_auc,
     top1_picks,
     wrap_degrees,
 )
+from seisbench_llm.training.plots import residual_histogram
+from seisbench_llm.training.reports import results_table
 from seisbench_llm.training.targets import evaluate_protocol_a, window_scores
 
 SR = 100.0
@@ -239,6 +240,89 @@ def test_residual_stats():
     assert r["modified_rmse_s"] == pytest.approx(math.sqrt(0.14 / 3))
     assert r["modified_mae_s"] == pytest.approx(0.2)
     assert "outlier_fraction" not in residual_stats([0.1], outlier_s=None)
+
+
+# --------------------------------------------------------------------------------------------
+# The project's versions against scikit-learn (same quantity, same conventions)
+# --------------------------------------------------------------------------------------------
+def _binary_cases() -> list[tuple[np.ndarray, np.ndarray]]:
+    """Hand-made edge cases (all one class, no positive prediction, ...) and random ones."""
+    rng = np.random.default_rng(7)
+    cases = [
+        (np.array([1, 1, 1, 0, 0, 0, 1, 0]), np.array([1, 1, 0, 0, 0, 1, 1, 0])),
+        (np.zeros(5, int), np.array([0, 1, 0, 1, 1])),  # nothing predicted positive
+        (np.ones(4, int), np.ones(4, int)),  # one class only
+        (np.array([1, 0, 1]), np.zeros(3, int)),  # no positive label
+    ]
+    for n in (2, 17, 300):
+        for p in (0.1, 0.5):
+            cases.append(((rng.random(n) < 0.5).astype(int), (rng.random(n) < p).astype(int)))
+    return cases
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # sklearn: "a single label was found"
+def test_binary_scores_match_sklearn():
+    for pred, labels in _binary_cases():
+        ours = precision_recall_f1(pred, labels)
+        p, r, f, _ = sklearn_metrics.precision_recall_fscore_support(
+            labels, pred, average="binary", pos_label=1, zero_division=0
+        )
+        assert ours == pytest.approx({"precision": p, "recall": r, "f1": f})
+        mcc = sklearn_metrics.matthews_corrcoef(labels, pred)
+        assert matthews_corrcoef(pred, labels) == pytest.approx(mcc, abs=1e-12)
+
+
+def test_roc_auc_matches_sklearn():
+    rng = np.random.default_rng(3)
+    for n in (4, 50, 500):
+        labels = rng.random(n) < 0.3
+        labels[:2] = [True, False]  # both classes present
+        for scores in (rng.random(n), np.round(rng.normal(labels, 1.0), 1)):  # with ties
+            expected = sklearn_metrics.roc_auc_score(labels, scores)
+            assert roc_auc(scores, labels) == pytest.approx(expected, abs=1e-12)
+
+
+def test_tuned_thresholds_match_sklearn_brute_force():
+    rng = np.random.default_rng(11)
+    for n in (10, 200):
+        labels = rng.random(n) < 0.4
+        scores = np.round(rng.normal(labels * 1.0, 1.0), 1)
+        candidates = np.unique(scores)
+        f1s = [sklearn_metrics.f1_score(labels, scores >= t, zero_division=0) for t in candidates]
+        mccs = [sklearn_metrics.matthews_corrcoef(labels, scores >= t) for t in candidates]
+        assert best_f1_threshold(scores, labels)[1] == pytest.approx(max(f1s))
+        assert best_mcc_threshold(scores, labels)[1] == pytest.approx(max(0.0, *mccs))
+
+
+def test_polarity_metrics_match_sklearn():
+    rng = np.random.default_rng(5)
+    for n in (7, 100):
+        true = rng.integers(-1, 2, n)
+        pred = rng.integers(0, 2, n)
+        m = polarity_metrics(pred, true)
+        keep = true != -1
+        p, r, f, _ = sklearn_metrics.precision_recall_fscore_support(
+            true[keep], pred[keep], labels=[0, 1], zero_division=0
+        )
+        assert [m["precision_up"], m["precision_down"]] == pytest.approx(100 * p)
+        assert [m["recall_up"], m["recall_down"]] == pytest.approx(100 * r)
+        assert [m["f1_up"], m["f1_down"]] == pytest.approx(100 * f)
+        macro = sklearn_metrics.f1_score(true[keep], pred[keep], labels=[0, 1], average="macro")
+        assert m["macro_f1"] == pytest.approx(100 * macro)
+        assert m["accuracy"] == pytest.approx(
+            100 * sklearn_metrics.accuracy_score(true[keep], pred[keep])
+        )
+
+
+def test_regression_metrics_match_sklearn():
+    rng = np.random.default_rng(9)
+    cases = [(np.array([1.5, 2.0, 2.0, 5.0]), np.array([1.0, 2.0, 3.0, 4.0]))]
+    cases += [(rng.normal(size=n), rng.normal(size=n)) for n in (3, 50, 1000)]
+    for pred, true in cases:
+        m = regression_metrics(pred, true)
+        assert m["mae"] == pytest.approx(sklearn_metrics.mean_absolute_error(true, pred))
+        assert m["rmse"] == pytest.approx(sklearn_metrics.root_mean_squared_error(true, pred))
+        assert m["r2"] == pytest.approx(sklearn_metrics.r2_score(true, pred))
 
 
 def test_results_table():
