@@ -1,0 +1,145 @@
+"""The demo's result record and its reports: results table (markdown, CSV) and final summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seisbench_llm.demo.profiles import DEMO_PROFILES, TARGET_F1
+from seisbench_llm.training.reports import results_table
+
+__all__ = ["DemoResult", "results_markdown", "summary", "write_rows_csv"]
+
+
+@dataclass
+class DemoResult:
+    """What :py:func:`~seisbench_llm.demo.run_demo` produced.
+
+    :param out_dir: Output folder.
+    :param rows: Protocol B result rows of both models.
+    :param weights: Exported SeisMoLLM weight file.
+    :param weight_name: Name of the exported weights.
+    :param weight_version: Version of the exported weights.
+    :param gpt2: Source of the pretrained GPT-2 used, None for random init.
+    :param picks: Picks on ObsPy's example recording.
+    :param files: Files written.
+    :param durations: Seconds per stage, and ``"total"``.
+    """
+
+    out_dir: Path
+    rows: list[dict[str, Any]]
+    weights: Path
+    weight_name: str
+    weight_version: str
+    gpt2: str | None
+    picks: list[Any] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    durations: dict[str, float] = field(default_factory=dict)
+
+    def f1(self, model: str, phase: str) -> float:
+        """Protocol B F1 (%) of a model for a phase.
+
+        :param model: ``"seismollm"`` or ``"eqtransformer"``.
+        :param phase: ``"P"`` or ``"S"``.
+        :return: F1 in percent.
+        :raises KeyError: Without a result for them.
+        """
+        for row in self.rows:
+            if row["model"] == model and row["target"] == phase:
+                return float(row["f1"])
+        raise KeyError(f"no result for {model} {phase}")
+
+
+def write_rows_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    """Write the result rows as CSV.
+
+    :param rows: One mapping per model and phase.
+    :param path: Output file.
+    """
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def _fmt_minutes(seconds: float) -> str:
+    """``"2.5 min"`` from a minute on, else ``"42 s"``."""
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def results_markdown(
+    result: DemoResult, configs: dict[str, Any], profile: str, gpt2_text: str
+) -> str:
+    """The demo's results as markdown: protocol B table, targets, what the weights are.
+
+    :param result: The demo's results.
+    :param configs: The demo's harness configs.
+    :param profile: The profile run.
+    :param gpt2_text: How GPT-2 was initialised.
+    :return: The markdown text.
+    """
+
+    names = {"seismollm": "SeisMoLLM (demo size)", "eqtransformer": "EQTransformer"}
+    rows = []
+    for row in result.rows:
+        rows.append(
+            {
+                "model": names.get(row["model"], row["model"]),
+                "phase": row["target"],
+                "precision %": row.get("precision"),
+                "recall %": row.get("recall"),
+                "F1 %": row.get("f1"),
+                "MAE (samples, TP)": row.get("mae"),
+                "test traces": row.get("n_traces", row.get("n")),
+                "labelled": row.get("n_labelled"),
+            }
+        )
+    lines = [
+        f"# seisbench-llm demo results (profile '{profile}')",
+        "",
+        "Synthetic test split, protocol B: top-1 peak >= 0.3, at least 1 s apart, "
+        "true positive within 0.1 s.",
+        "",
+        results_table(rows, float_format=".1f"),
+        "Targets for SeisMoLLM: "
+        + ", ".join(
+            f"{p} F1 >= {t:.0f} % -> {result.f1('seismollm', p):.1f} % "
+            f"({'met' if result.f1('seismollm', p) >= t else 'MISSED'})"
+            for p, t in TARGET_F1.items()
+        )
+        + ".",
+        "",
+        f"- {gpt2_text}",
+        f"- Weights '{result.weight_name}' (version {result.weight_version}) were trained on the "
+        "project's SYNTHETIC dataset: they are NOT STEAD weights and not meant for real data.",
+        f"- {DEMO_PROFILES[profile]['note']}",
+    ]
+    for key, cfg in configs.items():
+        epochs = cfg.trainer_args.get("max_epochs")
+        n = cfg.max_train_samples or "all"
+        lines.append(
+            f"- {names[key]}: {epochs} epochs on {n} training traces, batch {cfg.batch_size}; "
+            f"config: configs/{key}.json"
+        )
+    lines.append(
+        "- Durations: " + ", ".join(f"{k}: {_fmt_minutes(v)}" for k, v in result.durations.items())
+    )
+    return "\n".join(lines) + "\n"
+
+
+def summary(result: DemoResult, table: str) -> str:
+    """The final summary printed by the demo.
+
+    :param result: The demo's results.
+    :param table: The markdown of :py:func:`results_markdown`.
+    :return: The summary text.
+    """
+    n_p = sum(p.phase == "P" for p in result.picks)
+    n_s = sum(p.phase == "S" for p in result.picks)
+    files = "\n".join(f"  {f.relative_to(result.out_dir)}" for f in result.files)
+    return (
+        f"{table}\n"
+        f"ObsPy example (RJOB, 30 s): SeisMoLLM picked {n_p} P and {n_s} S.\n"
+        f"Output folder: {result.out_dir}\n{files}\n"
+        f"Done in {_fmt_minutes(result.durations['total'])}."
+    )

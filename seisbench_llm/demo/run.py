@@ -1,0 +1,274 @@
+"""The demo's steps, in order: data, training, evaluation, export and reload, annotation,
+figures and reports (:py:func:`run_demo`)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from seisbench_llm.demo.figures import plot_test_examples, plot_training_curves
+from seisbench_llm.demo.profiles import DEMO_PROFILES, check_profile, demo_configs, find_local_gpt2
+from seisbench_llm.demo.report import DemoResult, results_markdown, summary, write_rows_csv
+
+__all__ = ["default_out_dir", "run_demo"]
+
+
+def default_out_dir() -> Path:
+    """``./seisbench-llm-demo-<UTC date>-<time>`` in the working directory.
+
+    :return: The folder (not created).
+    """
+    return Path.cwd() / time.strftime("seisbench-llm-demo-%Y%m%d-%H%M%S", time.gmtime())
+
+
+class _Stages:
+    """Numbered stage headers on stdout, and the duration of each stage.
+
+    :param n: Number of stages.
+    :param say: Where the headers go.
+    """
+
+    def __init__(self, n: int, say: Callable[[str], None]):
+        self.n, self.i, self.say = n, 0, say
+        self.durations: dict[str, float] = {}
+        self._name: str | None = None
+        self._start = 0.0
+
+    def __call__(self, key: str, title: str) -> None:
+        """End the running stage and start stage ``key``, printing ``title``."""
+        self.done()
+        self.i += 1
+        self._name, self._start = key, time.perf_counter()
+        self.say(f"\n[{self.i}/{self.n}] {title}")
+
+    def done(self) -> None:
+        """End the running stage, recording its duration."""
+        if self._name is not None:
+            self.durations[self._name] = time.perf_counter() - self._start
+            self._name = None
+
+
+def run_demo(
+    out_dir: str | os.PathLike | None = None,
+    profile: str = "default",
+    gpt2: str | None = "gpt2",
+    weight_name: str = "synthetic",
+    seed: int = 0,
+    progress: bool = True,
+    say: Callable[[str], None] = print,
+) -> DemoResult:
+    """Run the whole demo (see :py:mod:`seisbench_llm.demo`) into ``out_dir``.
+
+    :param out_dir: Output folder; must not exist or be empty. Default :py:func:`default_out_dir`.
+    :param profile: A key of :py:data:`~seisbench_llm.demo.profiles.DEMO_PROFILES`.
+    :param gpt2: Pretrained GPT-2 to use if it is found locally (a ``save_pretrained`` directory or
+                 a hub id in the Hugging Face cache); never downloaded. None: random init.
+    :param weight_name: Name under which the SeisMoLLM weights are exported.
+    :param seed: Seed of data splits, initialisation and training.
+    :param progress: Show progress bars.
+    :param say: Where the stage headers and the summary go.
+    :return: The results, written files and stage durations.
+    :raises ValueError: For an unknown profile.
+    :raises FileExistsError: If ``out_dir`` exists and is not an empty folder.
+    """
+    import lightning as L
+
+    from seisbench_llm.training import harness
+
+    check_profile(profile)
+    out = _make_out_dir(out_dir)
+    start = time.perf_counter()
+    stages = _Stages(7, say)
+    say(f"seisbench-llm demo (profile '{profile}'): writing to {out}")
+    say(f"Profile: {DEMO_PROFILES[profile]['note']}")
+    gpt2_source, gpt2_text = _gpt2_choice(gpt2)
+    say(gpt2_text)
+    configs = demo_configs(profile, gpt2=gpt2_source, seed=seed)
+    (out / "configs").mkdir()
+    for key, cfg in configs.items():
+        (out / "configs" / f"{key}.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+
+    stages("data", "Synthetic dataset (generated once, then read from the SeisBench cache)")
+    dataset = harness.load_dataset(configs["seismollm"])
+    say(f"{len(dataset)} traces in {dataset.path}")
+    best = _train(configs, out / "runs", stages, progress)
+
+    stages("evaluate", "Evaluate both on the synthetic test split (protocol B, 0.1 s tolerance)")
+    rows: list[dict[str, Any]] = []
+    lits = {}
+    for key, cfg in configs.items():
+        lits[key] = harness.load_lit(cfg, best[key])
+        parts = harness.split_datasets(cfg, dataset)
+        rows += harness.evaluate_protocol_b(cfg, lits[key], parts["test"], out / "runs" / key)
+
+    stages(
+        "export", f"Export the SeisMoLLM weights as '{weight_name}', reload with from_pretrained"
+    )
+    weights, version, model = _export_and_reload(configs["seismollm"], best, rows, weight_name)
+    say(
+        f"Exported {weights} and reloaded: sbm.SeisMoLLM.from_pretrained('{weight_name}', "
+        f"version_str='{version}')"
+    )
+
+    stages("annotate", "Annotate ObsPy's example recording with the reloaded model")
+    picks, files = _annotate_example(model, out)
+
+    stages("figures", "Figures and results table")
+    test = harness.split_datasets(configs["seismollm"], dataset)["test"]
+    files += [
+        plot_test_examples(lits, configs, test, out / "test_examples.png", seed),
+        plot_training_curves(out / "runs", out / "training_curves.png"),
+    ]
+    stages.done()
+    durations = {**stages.durations, "total": time.perf_counter() - start}
+    L.seed_everything(seed, verbose=False)  # leave the global RNGs as a fresh process would
+    result = DemoResult(
+        out_dir=out,
+        rows=rows,
+        weights=weights,
+        weight_name=weight_name,
+        weight_version=version,
+        gpt2=gpt2_source,
+        picks=picks,
+        files=files,
+        durations=durations,
+    )
+    table = results_markdown(result, configs, profile, gpt2_text)
+    (out / "results.md").write_text(table)
+    write_rows_csv(rows, out / "results.csv")
+    result.files += [out / "results.md", out / "results.csv"]
+    say("\n" + summary(result, table))
+    return result
+
+
+def _make_out_dir(out_dir: str | os.PathLike | None) -> Path:
+    """Create the output folder.
+
+    :param out_dir: Folder, or None for :py:func:`default_out_dir`.
+    :return: The folder, empty.
+    :raises FileExistsError: If it exists and is not an empty folder.
+    """
+    out = Path(out_dir).expanduser() if out_dir is not None else default_out_dir()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FileExistsError(f"{out} exists and is not an empty folder; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _gpt2_choice(gpt2: str | None) -> tuple[str | None, str]:
+    """Pretrained GPT-2 to start from, if found locally, and a sentence saying what was chosen.
+
+    :param gpt2: Where to look (:py:func:`~seisbench_llm.demo.profiles.find_local_gpt2`), or None.
+    :return: ``(source or None, description)``.
+    """
+    found = find_local_gpt2(gpt2) if gpt2 else None
+    if found:
+        return found[0], (
+            f"GPT-2 blocks initialised from pretrained GPT-2 found locally ({found[1]})."
+        )
+    looked = f" ('{gpt2}' not found locally; nothing is downloaded)" if gpt2 else ""
+    return None, f"GPT-2 blocks RANDOMLY initialised: no pretrained GPT-2 weights{looked}."
+
+
+def _train(configs: dict[str, Any], runs: Path, stages: _Stages, progress: bool) -> dict[str, Path]:
+    """Train SeisMoLLM and the EQTransformer baseline with the harness.
+
+    :param configs: The demo's harness configs.
+    :param runs: Folder of the runs (one subfolder per model).
+    :param stages: Stage headers.
+    :param progress: Show Lightning's progress bars.
+    :return: Best checkpoint per model.
+    """
+    from seisbench_llm.training import harness
+
+    best: dict[str, Path] = {}
+    for key, title in (("seismollm", "SeisMoLLM"), ("eqtransformer", "EQTransformer baseline")):
+        stages(f"train {key}", f"Train {title} (benchmark harness, CPU)")
+        cfg = configs[key]
+        if not progress:
+            cfg.trainer_args["enable_progress_bar"] = False
+        cfg.trainer_args.setdefault("enable_model_summary", False)
+        with _quiet_lightning():
+            best[key] = harness.train(cfg, runs / key)
+    return best
+
+
+def _export_and_reload(
+    cfg: Any, best: dict[str, Path], rows: list[dict[str, Any]], weight_name: str
+) -> tuple[Path, str, Any]:
+    """Export the trained SeisMoLLM to the SeisBench cache and reload it with ``from_pretrained``.
+
+    :param cfg: SeisMoLLM's harness config.
+    :param best: Best checkpoint per model.
+    :param rows: Protocol B result rows (SeisMoLLM's go into the weights' docstring).
+    :param weight_name: Name of the weights.
+    :return: ``(weight file, version, reloaded model in eval mode)``.
+    """
+    import seisbench.models as sbm
+
+    from seisbench_llm.training import harness
+
+    results = {"protocol_b": [r for r in rows if r["model"] == "seismollm"]}
+    weights = harness.export_checkpoint(cfg, best["seismollm"], weight_name, results)
+    version = weights.name.rsplit(".v", 1)[-1]
+    model = sbm.SeisMoLLM.from_pretrained(weight_name, version_str=version).eval()
+    return weights, version, model
+
+
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Hide Lightning's start-up chatter (hardware lines, tips, deprecation notes) for a clean demo
+    log; its progress bars and real warnings stay."""
+    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric")]
+    levels = [lg.level for lg in loggers]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        for lg in loggers:
+            lg.setLevel(logging.WARNING)
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
+
+
+def _annotate_example(model: Any, out: Path) -> tuple[list[Any], list[Path]]:
+    """Annotate ``obspy.read()`` (3-component, 30 s, 100 Hz, station BW.RJOB) with the reloaded
+    SeisMoLLM: picks CSV and a figure (waveforms, P/S probabilities, picks).
+
+    The EQTransformer baseline is not run here: its 60 s window is longer than the recording.
+
+    :param model: The reloaded SeisMoLLM.
+    :param out: Output folder.
+    :return: ``(picks, [picks CSV, figure])``.
+    """
+    import obspy
+
+    from seisbench_llm.picks_io import annotate_and_pick, plot_station, station_key, write_picks_csv
+
+    stream = obspy.read()
+    key = station_key(stream[0])
+    sources = {key: [(stream[0].stats.starttime, stream[0].stats.endtime, "obspy.read()")]}
+    annotations, picks = annotate_and_pick(model, stream.copy(), {})
+    default = model._annotate_args["*_threshold"][1]
+    thresholds = {p: float(model.default_args.get(f"{p}_threshold", default)) for p in ("P", "S")}
+    figure = out / "obspy_example_SeisMoLLM.png"
+    plot_station(
+        figure,
+        key,
+        stream,
+        annotations,
+        picks,
+        thresholds,
+        "SeisMoLLM demo weights (trained on SYNTHETIC data), ObsPy's example recording",
+    )
+    write_picks_csv(out / "picks.csv", picks, sources)
+    return picks, [out / "picks.csv", figure]
