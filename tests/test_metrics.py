@@ -12,7 +12,6 @@ from sklearn import metrics as sklearn_metrics
 from seisbench_llm.training.metrics import (
     best_f1_threshold,
     best_mcc_threshold,
-    f1_at_threshold,
     matthews_corrcoef,
     phase_score,
     pick_metrics,
@@ -194,7 +193,7 @@ def test_precision_recall_f1_and_threshold():
     # F1 per threshold: .9 -> 1/2, .8 -> 2/5, .7 -> 2/3, .3 -> 6/7, .2 -> 3/4
     thr, f1 = best_f1_threshold(scores, labels)
     assert thr == 0.3 and f1 == pytest.approx(6 / 7)
-    assert f1_at_threshold(scores, labels, 0.7) == pytest.approx(2 / 3)
+    assert precision_recall_f1(scores >= 0.7, labels)["f1"] == pytest.approx(2 / 3)
     prf = precision_recall_f1(scores >= 0.3, labels)
     assert prf == pytest.approx({"precision": 0.75, "recall": 1.0, "f1": 6 / 7})
 
@@ -206,7 +205,7 @@ def test_threshold_tuning_finds_separating_threshold():
     assert (thr, f1) == (0.6, 1.0)
     thr, mcc = best_mcc_threshold(scores, labels)
     assert (thr, mcc) == (0.6, 1.0)
-    assert f1_at_threshold(scores[:-1], labels[:-1], thr) == 1.0
+    assert precision_recall_f1(scores[:-1] >= thr, labels[:-1])["f1"] == 1.0
 
 
 def test_best_mcc_threshold_is_exact_optimum():
@@ -218,9 +217,9 @@ def test_best_mcc_threshold_is_exact_optimum():
     assert mcc == pytest.approx(brute)
     assert matthews_corrcoef(scores >= thr, labels) == pytest.approx(mcc)
     f1_thr, f1 = best_f1_threshold(scores, labels)
-    brute = max(f1_at_threshold(scores, labels, t) for t in np.unique(scores))
+    brute = max(precision_recall_f1(scores >= t, labels)["f1"] for t in np.unique(scores))
     assert f1 == pytest.approx(brute)
-    assert f1_at_threshold(scores, labels, f1_thr) == pytest.approx(f1)
+    assert precision_recall_f1(scores >= f1_thr, labels)["f1"] == pytest.approx(f1)
 
 
 def test_phase_score():

@@ -14,7 +14,7 @@ papers report percent:
 the benchmark's tables:
 
 * task 1, detection: :py:func:`roc_auc`, :py:func:`best_f1_threshold` (tuned on dev) and
-  :py:func:`f1_at_threshold` (applied to test),
+  :py:func:`precision_recall_f1` of ``score >= threshold`` (applied to test),
 * task 2, phase identification: :py:func:`phase_score`, :py:func:`matthews_corrcoef` and
   :py:func:`best_mcc_threshold` (tuned on dev),
 * task 3, onset regression: :py:func:`residual_stats` (seconds).
@@ -38,7 +38,6 @@ confusion counts shared by both).
 from seisbench_llm.training.metrics.protocol_a import (
     best_f1_threshold,
     best_mcc_threshold,
-    f1_at_threshold,
     matthews_corrcoef,
     phase_score,
     precision_recall_f1,
@@ -58,7 +57,6 @@ from seisbench_llm.training.reports import results_table
 __all__ = [
     "best_f1_threshold",
     "best_mcc_threshold",
-    "f1_at_threshold",
     "matthews_corrcoef",
     "phase_score",
     "pick_metrics",

@@ -17,7 +17,6 @@ from seisbench_llm.training.metrics.counts import as_binary, f1_of, ratio
 __all__ = [
     "best_f1_threshold",
     "best_mcc_threshold",
-    "f1_at_threshold",
     "matthews_corrcoef",
     "phase_score",
     "precision_recall_f1",
@@ -62,20 +61,6 @@ def precision_recall_f1(
     precision = ratio(tp, pred.sum())
     recall = ratio(tp, labels.sum())
     return {"precision": precision, "recall": recall, "f1": f1_of(precision, recall)}
-
-
-def f1_at_threshold(
-    scores: Sequence[float] | np.ndarray, labels: Sequence[Any] | np.ndarray, threshold: float
-) -> float:
-    """F1 score (fraction) when predicting positive where ``score >= threshold``.
-
-    :param scores: Score per sample.
-    :param labels: True class per sample (truthy = positive).
-    :param threshold: Smallest score predicted positive.
-    :return: F1 as a fraction (0 where undefined).
-    """
-    scores = np.asarray(scores, dtype=float).reshape(-1)
-    return precision_recall_f1(scores >= threshold, labels)["f1"]
 
 
 def _sweep(
