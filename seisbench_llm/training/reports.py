@@ -13,6 +13,7 @@ __all__ = ["results_table"]
 
 
 def _cell(value: Any, float_format: str) -> str:
+    """A value as table cell text: ``-`` for None and NaN, floats with ``float_format``."""
     if value is None:
         return "-"
     if isinstance(value, bool | np.bool_):

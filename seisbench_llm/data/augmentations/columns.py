@@ -36,7 +36,11 @@ POLARITY_COLUMNS: tuple[str, ...] = ("trace_polarity", "trace_P_polarity", "trac
 
 
 def polarity_class(value: Any) -> int:
-    """First-motion class of a polarity label: 0 up (U, C), 1 down (R, D), -1 unknown."""
+    """First-motion class of a polarity label (:py:data:`POLARITY_CLASSES`).
+
+    :param value: Polarity label (any case), or anything else.
+    :return: 0 up (U, C, ...), 1 down (R, D, ...), -1 unknown.
+    """
     if not isinstance(value, str):
         return -1
     return POLARITY_CLASSES.get(value.strip().upper(), -1)

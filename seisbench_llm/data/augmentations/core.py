@@ -68,7 +68,11 @@ def is_number(value: Any) -> bool:
 
 
 def finite(value: Any) -> float | None:
-    """``value`` as float if it is a finite number, else None."""
+    """``value`` as float if it is a finite number.
+
+    :param value: Any value.
+    :return: The float, or None.
+    """
     if is_number(value) and math.isfinite(float(value)):
         return float(value)
     return None
@@ -85,14 +89,23 @@ def phase_columns(label_columns: Mapping[str, str], phase: str) -> list[str]:
 
 
 def first_arrival(metadata: Mapping[str, Any], columns: Iterable[str]) -> float | None:
-    """Earliest finite arrival among the (scalar) metadata ``columns``, or None."""
+    """Earliest finite arrival among the (scalar) metadata ``columns``.
+
+    :param metadata: Trace metadata.
+    :param columns: Pick columns.
+    :return: The arrival sample, or None.
+    """
     values = [finite(metadata.get(column)) for column in columns]
     values = [v for v in values if v is not None]
     return min(values) if values else None
 
 
 def sample_columns(metadata: Mapping[str, Any]) -> list[str]:
-    """Metadata keys holding sample positions (numbers or numeric arrays)."""
+    """Metadata keys holding sample positions (numbers or numeric arrays).
+
+    :param metadata: Trace metadata.
+    :return: The ``*_sample`` keys with numeric values.
+    """
     out = []
     for key, value in metadata.items():
         if not key.endswith("_sample"):

@@ -51,7 +51,12 @@ class ZeroGapBetweenPhases:
         self.key = key_pair(key)
 
     def gap(self, metadata: Mapping[str, Any], n_samples: int) -> tuple[int, int] | None:
-        """Draw the gap ``(start, end)`` for a trace, or None if there is no room."""
+        """Draw the gap for a trace.
+
+        :param metadata: Trace metadata.
+        :param n_samples: Trace length.
+        :return: ``(start, end)``, or None if there is no room.
+        """
         p = first_arrival(metadata, self.p_columns)
         s = first_arrival(metadata, self.s_columns)
         if p is None or s is None:
@@ -114,7 +119,12 @@ class EventToNoise:
         self.noise_id = dict(noise_id) if noise_id is not None else {"y": 0}
 
     def segment(self, metadata: Mapping[str, Any], n_samples: int) -> tuple[int, int] | None:
-        """The replaced segment ``(start, end)`` of a trace, or None without a P pick."""
+        """The replaced segment of a trace.
+
+        :param metadata: Trace metadata.
+        :param n_samples: Trace length.
+        :return: ``(start, end)``, or None without a P pick.
+        """
         p = first_arrival(metadata, self.p_columns)
         if p is None or p >= n_samples:
             return None

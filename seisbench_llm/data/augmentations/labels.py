@@ -50,7 +50,12 @@ class TruncatedGaussianLabeller:
         self.key = key
 
     def label(self, n_samples: int, metadata: Mapping[str, Any]) -> np.ndarray:
-        """Labels ``(len(phases), n_samples)`` for a window of ``n_samples`` samples."""
+        """Labels for a window.
+
+        :param n_samples: Window length.
+        :param metadata: Trace metadata (pick columns, ``trace_sampling_rate_hz``).
+        :return: float32 ``(len(phases), n_samples)``.
+        """
         y = np.zeros((len(self.phases), n_samples), dtype=np.float32)
         half = None
         if self.truncate_s is not None:
@@ -136,6 +141,7 @@ class MultiTaskLabeller:
         self.key = key
 
     def _number(self, metadata: Mapping[str, Any], columns: Sequence[str]) -> float:
+        """First finite number among ``columns`` of the metadata, NaN if none."""
         for column in columns:
             value = finite(metadata.get(column))
             if value is not None:

@@ -108,7 +108,12 @@ class DiTingCrop(sbg.FixedWindow):
         self.p_columns = phase_columns(label_columns, "P")
 
     def start_range(self, metadata: Mapping[str, Any], n_samples: int) -> tuple[int, int]:
-        """Half-open range ``[low, high)`` of allowed window starts for a trace."""
+        """Half-open range ``[low, high)`` of allowed window starts for a trace.
+
+        :param metadata: Trace metadata (the P pick columns are read).
+        :param n_samples: Trace length.
+        :return: ``(low, high)``.
+        """
         max_start = n_samples - self.windowlen if self.max_start is None else self.max_start
         max_start = max(max_start, 0)
         p = first_arrival(metadata, self.p_columns)

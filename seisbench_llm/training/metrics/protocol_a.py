@@ -81,6 +81,7 @@ def _sweep(
 
 
 def _scores_labels(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and boolean labels as flat arrays, without NaN scores; raises on bad input."""
     scores = np.asarray(scores, dtype=float).reshape(-1)
     labels = as_binary(labels)
     if len(scores) != len(labels):
