@@ -217,7 +217,7 @@ def _load_model(model_name: str, spec: str) -> Any:
     CommandError
         The weights are missing, unreadable, or do not fit the model.
     """
-    from seisbench_llm.weights import WeightsCorruptError, WeightsNotFoundError
+    from seisbench_llm.weights import WeightsCorruptError, WeightsNotFoundError, weight_paths
 
     cls = _model_class(model_name)
     files = _weight_files(spec)
@@ -226,7 +226,7 @@ def _load_model(model_name: str, spec: str) -> Any:
             model = cls.from_pretrained(spec)
         else:
             base, version = files
-            paths = [Path(p) for p in cls._get_weights_file_paths(base, version)]
+            paths = weight_paths(base, version)
             missing = [str(p) for p in paths if not p.is_file()]
             if missing:
                 raise CommandError(
@@ -272,24 +272,56 @@ def _collect_files(paths: Sequence[str], recursive: bool) -> tuple[list[Path], l
     return unique, problems
 
 
-def _run_annotate(args: argparse.Namespace) -> int:
-    import obspy
-    import torch
+#: Files ``annotate`` writes into ``--out`` besides the plots; ``run.json`` lists everything written.
+RUN_FILES = ("picks.csv", "run.json")
 
-    files, problems = _collect_files(args.paths, args.recursive)
+
+def _prepare_out(args: argparse.Namespace) -> Path:
+    """Check ``--out`` (and ``--quakeml``) before any work: writable, no earlier run unless
+    ``--overwrite`` (then the earlier run's files are removed)."""
+    import json
+
+    from seisbench_llm.outputs import OutputError, check_output_dir
+
+    try:
+        out_dir = check_output_dir(args.out, "--out", files=RUN_FILES)
+        if args.quakeml:
+            quakeml = Path(args.quakeml).expanduser()
+            check_output_dir(quakeml.parent, "--quakeml folder", files=[quakeml.name])
+    except OutputError as error:
+        raise CommandError(str(error)) from error
+    manifest = out_dir / "run.json"
+    earlier = [name for name in RUN_FILES if (out_dir / name).exists()]
+    if earlier and not args.overwrite:
+        raise CommandError(
+            f"--out {out_dir} holds an earlier run ({', '.join(earlier)}); pass --overwrite to "
+            "replace it, or choose another folder"
+        )
+    if earlier:
+        try:
+            written = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+        except (OSError, ValueError, AttributeError):
+            written = []
+        for name in {*written, *RUN_FILES}:
+            path = out_dir / Path(str(name)).name  # only files directly in --out
+            if path.is_file():
+                path.unlink()
+    return out_dir
+
+
+def _read_stream(paths: Sequence[str], recursive: bool) -> tuple[Any, dict, int, int]:
+    """Read every waveform file: the combined stream, ``{station: [(start, end, file)]}``, the
+    number of files read and skipped (each skipped one reported on stderr)."""
+    import obspy
+
+    files, problems = _collect_files(paths, recursive)
     for problem in problems:
         print(f"skipped {problem}", file=sys.stderr)
     if not files:
         raise CommandError("no file to annotate among the given paths")
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise CommandError("--device cuda: no CUDA device is available here; use --device cpu")
-    model = _load_model(args.model, args.weights).to(device).eval()
-
     stream = obspy.Stream()
     sources: dict[str, list[tuple[Any, Any, str]]] = {}
-    n_read = 0
-    n_skipped = len(problems)
+    n_read, n_skipped = 0, len(problems)
     for path in files:
         try:
             part = obspy.read(str(path))
@@ -309,7 +341,12 @@ def _run_annotate(args: argparse.Namespace) -> int:
         stream += part
     if n_read == 0:
         raise CommandError(f"none of the {len(files)} file(s) could be read by ObsPy")
+    return stream, sources, n_read, n_skipped
 
+
+def _annotate_args(model: Any, args: argparse.Namespace) -> tuple[dict, dict[str, float]]:
+    """Annotate arguments from the options (merged with the weights' defaults) and the P/S
+    thresholds they imply."""
     kwargs: dict[str, Any] = {}
     for phase in ("P", "S"):
         value = getattr(args, f"{phase}_threshold")
@@ -320,16 +357,30 @@ def _run_annotate(args: argparse.Namespace) -> int:
     argdict = {**model.default_args, **kwargs}  # as in SeisBench's classify
     default_threshold = model._annotate_args.get("*_threshold", (None, 0.3))[1]
     thresholds = {p: float(argdict.get(f"{p}_threshold", default_threshold)) for p in ("P", "S")}
+    return argdict, thresholds
 
-    out_dir = Path(args.out).expanduser()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CommandError(f"cannot create the output folder {out_dir}: {error}") from error
+
+def _run_annotate(args: argparse.Namespace) -> int:
+    import json
+
+    import obspy
+    import torch
+
+    from seisbench_llm.outputs import atomic_write
+
+    out_dir = _prepare_out(args)
+    stream, sources, n_read, n_skipped = _read_stream(args.paths, args.recursive)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise CommandError("--device cuda: no CUDA device is available here; use --device cpu")
+    model = _load_model(args.model, args.weights).to(device).eval()
+    argdict, thresholds = _annotate_args(model, args)
+
     title = f"{args.model} '{args.weights}'"
     all_picks: list[Any] = []
     channels: dict[str, list[str]] = {}
-    n_stations = n_failed = n_empty = n_plots = 0
+    plots: list[str] = []
+    n_stations = n_failed = n_empty = 0
     stations: dict[str, obspy.Stream] = {}
     for tr in stream:
         stations.setdefault(station_key(tr), obspy.Stream()).append(tr)
@@ -353,14 +404,26 @@ def _run_annotate(args: argparse.Namespace) -> int:
         all_picks += picks
         if args.plot:
             name = re.sub(r"[^A-Za-z0-9._-]", "_", key.rstrip(".")) + ".png"
-            plot_station(out_dir / name, key, waveforms, annotations, picks, thresholds, title)
-            n_plots += 1
+            try:
+                with atomic_write(out_dir / name) as tmp:
+                    plot_station(tmp, key, waveforms, annotations, picks, thresholds, title)
+            except OSError as error:
+                raise CommandError(f"cannot write {out_dir / name}: {error}") from error
+            plots.append(name)
     if n_stations == 0:
         raise CommandError(f"no station could be annotated ({n_failed} failed)")
 
     all_picks.sort(key=lambda p: (p.trace_id, p.peak_time or p.start_time, str(p.phase)))
     csv_path = out_dir / "picks.csv"
-    write_picks_csv(csv_path, all_picks, sources)
+    try:
+        with atomic_write(csv_path) as tmp:
+            write_picks_csv(tmp, all_picks, sources)
+        with atomic_write(out_dir / "run.json") as tmp:
+            run = {"command": "annotate", "model": args.model, "weights": args.weights}
+            run["files"] = ["picks.csv", *plots]
+            tmp.write_text(json.dumps(run, indent=2), encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot write into {out_dir}: {error}") from error
     counts = {"P": 0, "S": 0}
     for pick in all_picks:
         counts[pick.phase] = counts.get(pick.phase, 0) + 1
@@ -379,12 +442,13 @@ def _run_annotate(args: argparse.Namespace) -> int:
             f"thresholds {thresholds_text}"
         )
         try:
-            write_quakeml(quakeml, all_picks, channels, description)
+            with atomic_write(quakeml) as tmp:
+                write_quakeml(tmp, all_picks, channels, description)
         except OSError as error:
             raise CommandError(f"cannot write {quakeml}: {error}") from error
         print(f"Wrote {quakeml} (QuakeML, one event with {len(all_picks)} picks)")
     if args.plot:
-        print(f"Wrote {n_plots} plot(s) to {out_dir}")
+        print(f"Wrote {len(plots)} plot(s) to {out_dir}")
     return 0
 
 
@@ -400,7 +464,10 @@ def add_annotate_parser(subparsers: argparse._SubParsersAction) -> None:
             "are combined and annotated station by station (NET.STA.LOC, every channel of the "
             "station), as the model's classify would. Written into --out: picks.csv (columns "
             f"{', '.join(PICK_COLUMNS)}; times in ISO 8601, UTC), with --plot one PNG per "
-            "station; with --quakeml a QuakeML file with one event holding all picks."
+            "station; with --quakeml a QuakeML file with one event holding all picks; run.json lists "
+            "the files written. --out is checked before anything is read: it must be writable "
+            "and must not hold an earlier run (picks.csv or run.json) unless --overwrite is "
+            "given. Every file is written under a temporary name and renamed when complete."
         ),
         epilog=_wrap(
             "--weights is a weight name from the local registry (see `seisbench-llm list`; "
@@ -437,7 +504,13 @@ def add_annotate_parser(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         metavar="DIR",
         default="seisbench_llm_picks",
-        help="output folder, created if needed (default: ./%(default)s)",
+        help="output folder, created if needed; checked before any work (writable, no earlier "
+        "run unless --overwrite) (default: ./%(default)s)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier run in --out (its picks.csv, run.json and plots are removed)",
     )
     parser.add_argument(
         "--device",
@@ -494,13 +567,13 @@ def _run_export(args: argparse.Namespace) -> int:
     import pickle
 
     from seisbench_llm.training.config import ConfigError, load_config
-    from seisbench_llm.weights import _check_name
+    from seisbench_llm.weights import check_name
 
     checkpoint = Path(args.checkpoint).expanduser()
     if not checkpoint.is_file():
         raise CommandError(f"checkpoint {checkpoint} does not exist")
     try:
-        _check_name(args.name)
+        check_name(args.name)
         cfg = load_config(Path(args.config).expanduser())
     except (ConfigError, ValueError) as error:
         raise CommandError(str(error)) from error
@@ -579,33 +652,38 @@ def add_export_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 # -------------------------------------------------------------------------------------- list
-def _docstring_line(path: Path) -> str:
-    """First non-empty line of a weight json's docstring."""
+def _describe_weights(cls: type, path_json: Path) -> tuple[str, str]:
+    """``(status, first docstring line)`` of a weight pair: ``ok``, or ``CORRUPT`` and why."""
     import json
 
-    try:
-        docstring = json.loads(path.read_text(encoding="utf-8")).get("docstring") or ""
-    except (OSError, ValueError, AttributeError) as error:
-        return f"(unreadable: {_one_line(error)})"
-    return next((line.strip() for line in str(docstring).splitlines() if line.strip()), "")
+    from seisbench_llm.weights import weight_paths, weight_problem
+
+    base, version = _weight_files(str(path_json)) or (path_json, None)
+    problem = weight_problem(*weight_paths(base, version), cls)
+    if problem is not None:
+        bad, why = problem
+        return "CORRUPT", f"{bad.name} unreadable ({why}); re-export or delete the pair"
+    docstring = json.loads(path_json.read_text(encoding="utf-8")).get("docstring") or ""
+    line = next((line.strip() for line in str(docstring).splitlines() if line.strip()), "")
+    return "ok", line
 
 
 def _run_list(args: argparse.Namespace) -> int:
     import seisbench
 
-    from seisbench_llm.weights import list_local_weights
+    from seisbench_llm.weights import list_local_weights, model_folder
 
     names = [args.model] if args.model else list(MODEL_NAMES)
     classes = [_model_class(name) for name in names]
     rows = []
     for cls in classes:
         for _, name, version, path in list_local_weights(cls):
-            rows.append((cls.__name__, name, version, str(path), _docstring_line(path)))
+            rows.append((cls.__name__, name, version, str(path), *_describe_weights(cls, path)))
     if not rows:
-        where = classes[0]._model_path() if args.model else Path(seisbench.cache_model_root)
+        where = model_folder(classes[0]) if args.model else Path(seisbench.cache_model_root)
         print(f"no local weights in {where}")
         return 0
-    header = ("CLASS", "NAME", "VERSION", "PATH", "DESCRIPTION")
+    header = ("CLASS", "NAME", "VERSION", "PATH", "STATUS", "DESCRIPTION")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
     for row in [header, *rows]:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
@@ -621,8 +699,10 @@ def add_list_parser(subparsers: argparse._SubParsersAction) -> None:
         description=_wrap(
             "List the weights in the local SeisBench cache (SEISBENCH_CACHE_ROOT, default "
             "~/.seisbench) that `annotate --weights NAME` and Model.from_pretrained(NAME) load "
-            "without network: class, name, version, json file and the first line of the "
-            "weights' description. Only complete pairs (json and pt) are listed."
+            "without network: class, name, version, json file, status and the first line of the "
+            "weights' description. Only complete pairs (json and pt) are listed; a pair whose "
+            "files cannot be read (truncated .pt, broken json, model_args of the wrong type) is "
+            "marked CORRUPT with the reason."
         ),
         epilog=f"examples:\n  {PROG} list\n  {PROG} list --model SeisMoLLM",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -661,10 +741,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _weight_name(value: str) -> str:
-    from seisbench_llm.weights import _check_name
+    from seisbench_llm.weights import check_name
 
     try:
-        _check_name(value)
+        check_name(value)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
     return value

@@ -23,7 +23,7 @@ from seisbench_llm.weights import (
     RegistryMixin,
     WeightsCorruptError,
     list_local_weights,
-    remote_model_root,
+    model_folder,
 )
 
 
@@ -81,7 +81,7 @@ def clean_cache(monkeypatch):
     """Each test starts with empty model folders and SeisBench's default remote."""
     monkeypatch.delenv(REMOTE_ENV, raising=False)
     for cls in (ToyNet, MyPhaseNet):
-        shutil.rmtree(cls._model_path(), ignore_errors=True)
+        shutil.rmtree(model_folder(cls), ignore_errors=True)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def fake_remote(monkeypatch, tmp_path):
     """A remote served from a local folder: ``ls_webdav`` lists it, ``download_http`` copies."""
     folder = tmp_path / "remote" / "toynet"
     folder.mkdir(parents=True)
-    monkeypatch.setenv(REMOTE_ENV, "https://weights.example.org/models/")
+    monkeypatch.setattr(seisbench, "remote_model_root", "https://weights.example.org/models/")
 
     def url_to_path(url: str) -> Path:
         assert url.startswith("https://weights.example.org/models/toynet"), url
@@ -128,7 +128,7 @@ def fake_remote(monkeypatch, tmp_path):
 def publish(folder: Path, name: str, version: str) -> None:
     """Move an exported weight pair from the cache to the fake remote."""
     for kind in ("json", "pt"):
-        shutil.move(ToyNet._model_path() / f"{name}.{kind}.v{version}", folder)
+        shutil.move(model_folder(ToyNet) / f"{name}.{kind}.v{version}", folder)
 
 
 def toy_input(seed: int = 1) -> torch.Tensor:
@@ -138,8 +138,8 @@ def toy_input(seed: int = 1) -> torch.Tensor:
 def test_export_then_from_pretrained_is_identical_and_merged(no_network, remote_calls):
     model = make_toy()
     path = export_weights(model, "unit", docstring="toy weights")
-    assert path == ToyNet._model_path() / "unit.json.v1"
-    assert (ToyNet._model_path() / "unit.pt.v1").is_file()
+    assert path == model_folder(ToyNet) / "unit.json.v1"
+    assert (model_folder(ToyNet) / "unit.pt.v1").is_file()
 
     loaded = ToyNet.from_pretrained("unit")
     assert remote_calls == []
@@ -167,7 +167,7 @@ def test_export_leaves_the_callers_model_unchanged():
     assert before.keys() == after.keys()
     for key, value in before.items():
         assert torch.equal(after[key], value), key
-    content = json.loads((ToyNet._model_path() / "unchanged.json.v1").read_text())
+    content = json.loads((model_folder(ToyNet) / "unchanged.json.v1").read_text())
     assert content["model_args"] == {"channels": 4, "lora": False, "sampling_rate": 100.0}
 
 
@@ -254,12 +254,12 @@ def hidden_entries(folder: Path) -> list[str]:
 
 
 def test_export_is_atomic(monkeypatch):
-    folder = ToyNet._model_path()
+    folder = model_folder(ToyNet)
     model = make_toy()
     export_weights(model, "keep")
 
     def failing_save(*args, **kwargs):
-        raise OSError("disk full")
+        raise OSError("disk full, interrupted")
 
     monkeypatch.setattr(torch, "save", failing_save)
     with pytest.raises(OSError, match="disk full"):
@@ -270,17 +270,18 @@ def test_export_is_atomic(monkeypatch):
     assert sorted(p.name for p in folder.iterdir()) == ["keep.json.v1", "keep.pt.v1"]
     assert ToyNet.from_pretrained("keep").weights_version == "1"  # failed overwrite: old kept
 
-    real_replace = os.replace
-    for fail_at in (1, 2):  # weights move fails / json move fails after the weights moved
+    real_link = os.link
+    for fail_at in (1, 2):  # weights link fails / json link fails after the weights are in place
         calls = []
 
-        def flaky_replace(src, dst, fail_at=fail_at, calls=calls):
+        def flaky_link(src, dst, fail_at=fail_at, calls=calls):
             calls.append(dst)
             if len(calls) == fail_at:
-                raise OSError("interrupted")
-            real_replace(src, dst)
+                raise PermissionError("interrupted")  # not a FileExistsError: no retry
+            real_link(src, dst)
 
-        monkeypatch.setattr(os, "replace", flaky_replace)
+        monkeypatch.setattr(os, "link", flaky_link)
+        monkeypatch.setattr(os, "replace", failing_save)  # the fallback where links fail
         with pytest.raises(OSError, match="interrupted"):
             export_weights(model, "atomic")
         monkeypatch.undo()
@@ -291,13 +292,13 @@ def test_export_is_atomic(monkeypatch):
 
 def test_no_half_written_version_is_ever_visible(monkeypatch):
     """At every rename, SeisBench's own listing sees either no new version or a complete one."""
-    folder = ToyNet._model_path()
+    folder = model_folder(ToyNet)
     model = make_toy()
     export_weights(model, "seen")
-    real_replace = os.replace
+    real_link = os.link
     observed = []
 
-    def watching_replace(src, dst):
+    def watching_link(src, dst):
         assert Path(src).parent.name.startswith(".seisbench-llm-export-")
         # SeisBench's own (json based) view, and what its filename parser makes of the temp folder
         observed.append(sbm.WaveformModel.list_versions.__func__(ToyNet, "seen", remote=False))
@@ -305,9 +306,9 @@ def test_no_half_written_version_is_ever_visible(monkeypatch):
             sbm.WaveformModel._parse_weight_filename(name) == (None, None, None)
             for name in hidden_entries(folder)
         )
-        real_replace(src, dst)
+        real_link(src, dst)
 
-    monkeypatch.setattr(os, "replace", watching_replace)
+    monkeypatch.setattr(os, "link", watching_link)
     export_weights(model, "seen")
     export_weights(model, "seen", version=1, overwrite=True)
     monkeypatch.undo()
@@ -320,7 +321,7 @@ def test_from_pretrained_offline_makes_no_network_attempt(no_network, remote_cal
     export_weights(make_toy(), "cached")
     assert isinstance(ToyNet.from_pretrained("cached"), ToyNet)
     assert isinstance(ToyNet.from_pretrained("cached", version_str="1"), ToyNet)
-    assert isinstance(ToyNet.load(ToyNet._model_path() / "cached", version_str="1"), ToyNet)
+    assert isinstance(ToyNet.load(model_folder(ToyNet) / "cached", version_str="1"), ToyNet)
     assert remote_calls == []
 
 
@@ -329,7 +330,7 @@ def test_update_with_unreachable_remote_uses_local(remote_calls, caplog):
     with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
         model = ToyNet.from_pretrained("upd", update=True)
     assert model.weights_version == "1"
-    assert remote_calls and "not checked" in caplog.text
+    assert remote_calls and "showing local ones only" in caplog.text
 
 
 def test_list_pretrained_shows_local_weights_when_remote_fails(no_network, caplog):
@@ -337,7 +338,7 @@ def test_list_pretrained_shows_local_weights_when_remote_fails(no_network, caplo
     export_weights(make_toy(), "other")
     with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
         assert ToyNet.list_pretrained() == ["listed", "other"]  # the guarded socket fails
-    assert "showing local weights only" in caplog.text
+    assert "showing local ones only" in caplog.text
     assert ToyNet.list_pretrained(remote=False) == ["listed", "other"]
     details = ToyNet.list_pretrained(details=True)
     assert details["listed"] == "listed toy" and details["other"].startswith("ToyNet weights")
@@ -377,14 +378,14 @@ def test_missing_weights_clear_error(no_network):
         ToyNet.from_pretrained("nowhere")
     error = info.value
     message = str(error)
-    url = seisbench.remote_model_root + "toynet"
-    assert str(ToyNet._model_path()) in message and url in message
+    url = seisbench.remote_model_root.rstrip("/") + "/toynet"
+    assert str(model_folder(ToyNet)) in message and url in message
     assert "python benchmarks/train.py CONFIG" in message
     assert "seisbench-llm export CKPT --config CONFIG.json --name nowhere" in message
     assert 'export_weights(model, "nowhere")' in message
     assert REMOTE_ENV in message
     assert isinstance(error, FileNotFoundError) and isinstance(error, ValueError)
-    assert error.weight_name == "nowhere" and error.cache_path == ToyNet._model_path()
+    assert error.weight_name == "nowhere" and error.cache_path == model_folder(ToyNet)
     assert error.remote_url == url
 
 
@@ -395,18 +396,8 @@ def test_missing_version_and_cached_names_are_named(no_network):
     assert "Cached ToyNet weights: present" in str(info.value)
 
 
-def test_remote_root_from_environment(monkeypatch, no_network):
-    assert ToyNet._remote_path() == seisbench.remote_model_root + "toynet"
-    monkeypatch.setenv(REMOTE_ENV, "https://mirror.example.org/llm/models")  # no trailing slash
-    assert remote_model_root() == "https://mirror.example.org/llm/models/"
-    assert ToyNet._remote_path() == "https://mirror.example.org/llm/models/toynet"
-    with pytest.raises(WeightsNotFoundError, match="https://mirror.example.org/llm/models/toynet"):
-        ToyNet.from_pretrained("absent")
-
-
 def test_remote_can_be_disabled(monkeypatch, no_network, remote_calls, caplog):
     monkeypatch.setenv(REMOTE_ENV, "off")
-    assert remote_model_root() is None
     export_weights(make_toy(), "here")
     with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
         assert ToyNet.list_pretrained(details=True) == {"here": "ToyNet weights 'here', version 1."}
@@ -426,7 +417,7 @@ def test_corrupt_files_clear_error_cache_stays_usable(no_network, caplog):
     model = make_toy()
     for name in ("good", "bad_json", "bad_pt", "empty_pt"):
         export_weights(model, name)
-    folder = ToyNet._model_path()
+    folder = model_folder(ToyNet)
     (folder / "bad_json.json.v1").write_text("{not json")
     pt = folder / "bad_pt.pt.v1"
     pt.write_bytes(pt.read_bytes()[:200])
@@ -463,7 +454,7 @@ def test_corrupt_files_clear_error_cache_stays_usable(no_network, caplog):
 
 def test_state_dict_mismatch_is_not_called_corrupt():
     export_weights(make_toy(), "mismatch")
-    path = ToyNet._model_path() / "mismatch.json.v1"
+    path = model_folder(ToyNet) / "mismatch.json.v1"
     content = json.loads(path.read_text())
     content["model_args"]["channels"] = 8
     path.write_text(json.dumps(content))
@@ -477,7 +468,7 @@ def test_list_local_weights():
     export_weights(make_toy(), "a")
     export_weights(make_toy(), "a")
     export_weights(MyPhaseNet(), "pn")
-    folder = ToyNet._model_path()
+    folder = model_folder(ToyNet)
     (folder / "orphan.pt.v1").write_bytes(b"")  # no json: not a complete set
     (folder / "a.json.v3.partial").write_text("")
     rows = list_local_weights(ToyNet)
@@ -488,7 +479,7 @@ def test_list_local_weights():
     ]
     everything = list_local_weights()
     assert set(rows) <= set(everything)
-    assert ("MyPhaseNet", "pn", "1", MyPhaseNet._model_path() / "pn.json.v1") in everything
+    assert ("MyPhaseNet", "pn", "1", model_folder(MyPhaseNet) / "pn.json.v1") in everything
     assert export_weights(make_toy(), "orphan").name == "orphan.json.v2"  # orphan v1 not reused
 
 

@@ -30,6 +30,8 @@ import seisbench
 from seisbench.data import WaveformDataset, WaveformDataWriter
 from tqdm.auto import tqdm
 
+from seisbench_llm.outputs import check_output_dir
+
 N_PARTS = 28
 NPTS = 9000
 SAMPLING_RATE = 50
@@ -617,6 +619,7 @@ def convert_diting(
     :return: Counts of rows read, written and skipped per reason, and traces per split.
     :raises FileNotFoundError: If ``src`` is not a folder or holds no DiTing part file.
     :raises FileExistsError: If ``dst`` holds a dataset and ``overwrite`` is False.
+    :raises seisbench_llm.outputs.OutputError: If ``dst`` is a file or not writable (a ValueError).
     :raises ValueError: For invalid split settings or a ``split_column`` absent from a CSV.
     """
     src = Path(src).expanduser()
@@ -638,6 +641,7 @@ def convert_diting(
     metadata_path, waveforms_path = dst / "metadata.csv", dst / "waveforms.hdf5"
     if not overwrite and (metadata_path.exists() or waveforms_path.exists()):
         raise FileExistsError(f"{dst} already holds a dataset; pass overwrite=True to replace it")
+    check_output_dir(dst, "destination", create=False)  # before any row is read
 
     summary = DiTingConversionSummary(source=src, destination=dst, light=light)
     wanted = sorted(set(range(N_PARTS)) | set(found)) if parts is None else sorted(set(parts))
