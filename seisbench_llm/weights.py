@@ -21,16 +21,12 @@ exclusive links, so concurrent exports never share a version.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +41,6 @@ __all__ = [
     "WeightsCorruptError",
     "WeightsNotFoundError",
     "check_name",
-    "export_weights",
     "list_local_weights",
     "model_folder",
     "weight_paths",
@@ -146,8 +141,9 @@ def _short(error: BaseException) -> str:
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
-def _bounded(call: Callable[[], Any], seconds: float = REMOTE_TIMEOUT) -> Any:
-    """``call()`` in a daemon thread; TimeoutError if it takes longer than ``seconds``."""
+def _bounded(call: Callable[[], Any]) -> Any:
+    """``call()`` in a daemon thread; TimeoutError if it takes longer than :py:data:`REMOTE_TIMEOUT`."""
+    seconds = REMOTE_TIMEOUT
     box: dict[str, Any] = {}
 
     def run() -> None:
@@ -256,17 +252,27 @@ class RegistryMixin:
             )
 
     @classmethod
-    def _remote_listing(cls, listing: Callable[[], Any], what: str) -> Any | None:
-        """``listing()`` when the remote is enabled and answers in time, else None (warned)."""
+    def _remote_listing(cls, listing: Callable[[], Any], what: str) -> tuple[Any, str | None]:
+        """``(listing(), None)`` when the remote is enabled and answers in time, else ``(None,
+        why not)``; a failure is logged as a warning."""
         if not remote_enabled():
-            return None
+            return None, f"the remote is disabled ({REMOTE_ENV} is set to off)"
         try:
-            return _bounded(listing)
+            return _bounded(listing), None
         except Exception as error:  # connection errors, 404 (ValueError), timeouts, ...
+            problem = _short(error)
             logger.warning(
-                f"{what} of {cls.__name__} not listed ({_short(error)}); showing local ones only"
+                f"{what} of {cls.__name__} not listed ({problem}); showing local ones only"
             )
-            return None
+            return None, problem
+
+    @classmethod
+    def _remote_versions(cls, name: str) -> tuple[list[str], str | None]:
+        listed, problem = cls._remote_listing(
+            lambda: super(RegistryMixin, cls).list_versions(name, remote=True),
+            f"Remote versions of '{name}'",
+        )
+        return [v for v in listed or [] if not v.endswith(".partial")], problem
 
     @classmethod
     def list_versions(cls, name: str, remote: bool = True) -> list[str]:
@@ -276,14 +282,12 @@ class RegistryMixin:
         :param remote: Also ask the remote; a failure or timeout there is a warning.
         :return: Version strings: local ones and, if listed, remote ones.
         """
-        versions = set(super().list_versions(name, remote=False))
+        versions = {
+            v for v in super().list_versions(name, remote=False) if not v.endswith(".partial")
+        }
         if remote:
-            listed = cls._remote_listing(
-                lambda: super(RegistryMixin, cls).list_versions(name, remote=True),
-                f"Remote versions of '{name}'",
-            )
-            versions.update(listed or [])
-        return sorted((v for v in versions if not v.endswith(".partial")), key=_version_key)
+            versions.update(cls._remote_versions(name)[0])
+        return sorted(versions, key=_version_key)
 
     @classmethod
     def list_pretrained(cls, details: bool = False, remote: bool = True) -> list[str] | dict:
@@ -294,7 +298,7 @@ class RegistryMixin:
         """
         names = set(super().list_pretrained(remote=False))
         if remote:
-            listed = cls._remote_listing(
+            listed, _ = cls._remote_listing(
                 lambda: super(RegistryMixin, cls).list_pretrained(remote=True), "Remote weights"
             )
             names.update(listed or [])
@@ -306,7 +310,7 @@ class RegistryMixin:
     def _docstring(cls, name: str) -> str | None:
         local = cls.list_versions(name, remote=False)
         if not local:
-            listed = cls._remote_listing(
+            listed, _ = cls._remote_listing(
                 lambda: super(RegistryMixin, cls).list_pretrained(details=True, remote=True),
                 "Remote docstrings",
             )
@@ -343,11 +347,12 @@ class RegistryMixin:
         version_str = "latest" if version_str is None else str(version_str)
         if version_str == "latest":
             versions = cls.list_versions(name, remote=update)
-            if not versions and remote_enabled():
-                versions = cls.list_versions(name, remote=True)
+            problem = f"the remote has no weights '{name}'"
             if not versions:
-                raise cls._not_found(name, None)
-            version_str = versions[-1]
+                versions, problem = cls._remote_versions(name)
+            if not versions:
+                raise cls._not_found(name, None, problem or f"the remote has no weights '{name}'")
+            version_str = max(versions, key=_version_key)
         path_json, path_pt = weight_paths(model_folder(cls) / name, version_str)
         cached = path_json.is_file() and path_pt.is_file()
         if not cached and not remote_enabled():
@@ -418,23 +423,6 @@ class RegistryMixin:
         return WeightsNotFoundError(message, weight_name=name, cache_path=folder, remote_url=remote)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=str)
-    if hasattr(value, "tolist"):  # numpy scalars and arrays, torch tensors
-        return value.tolist()
-    return str(value)  # paths, dates, anything else
-
-
-def _describe(value: Any) -> str:
-    """One line for the docstring: strings as they are, mappings as ``key=value, ...``."""
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}={_describe(v)}" for k, v in value.items())
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return value if isinstance(value, str) else json.dumps(value, default=_json_default)
-
-
 def _scan(folder: Path) -> dict[str, dict[str, set[str]]]:
     """``{name: {version: {"json", "pt"}}}`` of the versioned weight files in ``folder``."""
     found: dict[str, dict[str, set[str]]] = {}
@@ -446,179 +434,6 @@ def _scan(folder: Path) -> dict[str, dict[str, set[str]]]:
                     match["kind"]
                 )
     return found
-
-
-def _next_version(folder: Path, name: str) -> str:
-    """One more than the highest release number of ``name`` in ``folder`` (any file of a pair)."""
-    numbers = [0]
-    for version_str in _scan(folder).get(name, {}):
-        try:
-            numbers.append(Version(version_str).release[0])
-        except InvalidVersion:
-            pass
-    return str(max(numbers) + 1)
-
-
-def _remove_stale_exports(folder: Path) -> None:
-    """Remove temporary folders of exports whose process is gone (killed mid-export)."""
-    for path in folder.glob(_TMP_PREFIX + "*"):
-        pid = path.name[len(_TMP_PREFIX) :].split("-", 1)[0]
-        try:
-            os.kill(int(pid), 0)
-            continue  # that export is still running
-        except (ValueError, ProcessLookupError):
-            pass
-        except PermissionError:
-            continue  # alive, another user's
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _claim(src: Path, dst: Path) -> None:
-    """Put ``src`` at ``dst`` unless ``dst`` exists (FileExistsError), atomically: a hard link,
-    or where links are not supported an exclusive create followed by a rename."""
-    try:
-        os.link(src, dst)
-    except FileExistsError:
-        raise
-    except OSError:
-        os.close(os.open(dst, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        try:
-            os.replace(src, dst)
-        except BaseException:
-            dst.unlink(missing_ok=True)
-            raise
-
-
-def _fsync(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # directories on some platforms
-    finally:
-        os.close(fd)
-
-
-def _write_pair(
-    model: SeisBenchModel, tmp: Path, name: str, text: str, facts: dict
-) -> tuple[Path, Path]:
-    """Save ``model`` as ``tmp/name.json``/``.pt`` with the package's metadata; synced."""
-    from seisbench_llm import __version__
-
-    cls = type(model)
-    model.save(tmp / name, weights_docstring=text)
-    tmp_json, tmp_pt = weight_paths(tmp / name)
-    content = json.loads(tmp_json.read_text(encoding="utf-8"))
-    content["seisbench_llm"] = {
-        "package_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model_class": f"{cls.__module__}.{cls.__qualname__}",
-        "metadata": facts,
-    }
-    tmp_json.write_text(json.dumps(content, indent=4, default=_json_default), encoding="utf-8")
-    _fsync(tmp_pt)
-    return tmp_json, tmp_pt
-
-
-def _set_version(tmp_json: Path, version_str: str) -> None:
-    content = json.loads(tmp_json.read_text(encoding="utf-8"))
-    content["version"] = version_str
-    content["docstring"] = content["docstring"].replace(
-        "version {version}", f"version {version_str}"
-    )
-    tmp_json.write_text(json.dumps(content, indent=4), encoding="utf-8")
-    _fsync(tmp_json)
-
-
-def export_weights(
-    model: SeisBenchModel,
-    name: str,
-    docstring: str | None = None,
-    version: int | str | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    overwrite: bool = False,
-) -> Path:
-    """Write ``model`` as SeisBench weights ``<name>.json.v<N>`` + ``<name>.pt.v<N>`` into the cache.
-
-    The folder is :py:func:`model_folder` of the model's class, so ``type(model).from_pretrained(
-    name)`` loads them. A deep copy of the model is moved to the CPU, put in eval mode and
-    LoRA-merged (``merge_lora()``, where the model has it); the caller's model is not changed. The
-    pair is written by SeisBench's ``save`` into a hidden temporary folder beside the target
-    (named after the process, removed by the next export once that process is gone) and linked
-    into place, weights first and json last: a version becomes visible complete or not at all.
-    The links are exclusive, so two processes exporting the same name at once never claim the
-    same version: the second takes the next free one. With ``overwrite=True`` the old json is
-    removed first, so an interrupted overwrite leaves that version absent, never half old and
-    half new.
-
-    The json is SeisBench's (``docstring``, ``model_args``, ``seisbench_requirement``,
-    ``default_args``) plus ``version`` and ``seisbench_llm``: ``{"package_version", "created"
-    (UTC), "model_class", "metadata"}``.
-
-    :param model: Model to export (any SeisBench model class).
-    :param name: Weight name, e.g. ``"stead"``.
-    :param docstring: What the weights are; default ``"<Class> weights '<name>', version <N>."``.
-                      ``data``, ``config`` and ``metrics`` from ``metadata`` are appended as lines.
-    :param version: Version number; default the next free one (1 for a new name).
-    :param metadata: JSON-serialisable facts (numpy values and paths are converted).
-    :param overwrite: Replace existing files of ``version`` instead of raising FileExistsError.
-    :return: Path of the written json file; the weights are beside it (``.json`` -> ``.pt``).
-    """
-    if not isinstance(model, SeisBenchModel):
-        raise TypeError(f"model must be a SeisBench model, got {type(model).__name__}")
-    check_name(name)
-    if metadata is not None and not isinstance(metadata, Mapping):
-        raise TypeError(f"metadata must be a mapping, got {type(metadata).__name__}")
-    if version is not None and (
-        isinstance(version, bool) or not re.fullmatch(r"[0-9]+(\.[0-9]+)*", str(version))
-    ):
-        raise ValueError(f"Invalid version {version!r}: use a number such as 1, 2 or '2.1'")
-    cls = type(model)
-    folder = model_folder(cls)
-    folder.mkdir(parents=True, exist_ok=True)
-    _remove_stale_exports(folder)
-
-    facts = json.loads(json.dumps(dict(metadata or {}), default=_json_default))
-    lines = [docstring or f"{cls.__name__} weights '{name}', version {{version}}."]
-    lines += [
-        f"{key.capitalize()}: {_describe(facts[key])}"
-        for key in ("data", "config", "metrics")
-        if key in facts
-    ]
-    exported = copy.deepcopy(model).cpu().eval()
-    if callable(getattr(exported, "merge_lora", None)):
-        exported.merge_lora()
-
-    with tempfile.TemporaryDirectory(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=folder) as tmp:
-        tmp_json, tmp_pt = _write_pair(exported, Path(tmp), name, "\n".join(lines), facts)
-        while True:
-            version_str = str(version) if version is not None else _next_version(folder, name)
-            _set_version(tmp_json, version_str)
-            path_json, path_pt = weight_paths(folder / name, version_str)
-            if overwrite:
-                path_json.unlink(missing_ok=True)  # hide the old version before replacing it
-                path_pt.unlink(missing_ok=True)
-            try:
-                _claim(tmp_pt, path_pt)
-                try:
-                    _claim(tmp_json, path_json)
-                except BaseException:
-                    path_pt.unlink(missing_ok=True)
-                    raise
-                break
-            except FileExistsError:
-                if version is not None:
-                    raise FileExistsError(
-                        f"Weights '{name}' version {version_str} exist in {folder}; pass "
-                        "overwrite=True to replace them, or another version"
-                    ) from None
-                # another process claimed this version first: take the next one
-    _fsync(folder)
-    logger.info(f"Exported {cls.__name__} weights '{name}' version {version_str} to {folder}")
-    return path_json
 
 
 def _registry_classes() -> list[type]:
@@ -657,3 +472,12 @@ def list_local_weights(
                         )
                     )
     return sorted(rows, key=lambda r: (r[0], r[1], _version_key(r[2])))
+
+
+def __getattr__(name: str) -> Any:
+    """``export_weights`` lives in :py:mod:`seisbench_llm.export`; importable from here too."""
+    if name == "export_weights":
+        from seisbench_llm.export import export_weights
+
+        return export_weights
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -488,3 +488,197 @@ def test_mixin_must_come_first():
 
         class Wrong(sbm.PhaseNet, RegistryMixin):
             pass
+
+
+def rename_version(name: str, old: str, new: str) -> None:
+    """Turn the cached pair ``name`` version ``old`` into version ``new`` (files and json)."""
+    folder = model_folder(ToyNet)
+    for kind in ("json", "pt"):
+        (folder / f"{name}.{kind}.v{old}").rename(folder / f"{name}.{kind}.v{new}")
+    path = folder / f"{name}.json.v{new}"
+    content = json.loads(path.read_text())
+    content["version"] = new
+    path.write_text(json.dumps(content))
+
+
+def seisbench_versions(name: str) -> list[str]:
+    """What SeisBench's own ``list_versions`` (no mixin) finds locally."""
+    return sbm.WaveformModel.list_versions.__func__(ToyNet, name, remote=False)
+
+
+def test_non_numeric_versions_behave_as_in_seisbench(no_network, remote_calls):
+    export_weights(make_toy(), "mine")
+    rename_version("mine", "1", "1rc1")
+    assert seisbench_versions("mine") == ["1rc1"]
+    assert ToyNet.list_versions("mine", remote=False) == ["1rc1"]
+    assert ToyNet.from_pretrained("mine").weights_version == "1rc1"
+    assert ToyNet.from_pretrained("mine", version_str="1rc1").weights_version == "1rc1"
+    assert [row[2] for row in list_local_weights(ToyNet)] == ["1rc1"]
+
+    assert export_weights(make_toy(), "mine").name == "mine.json.v2"  # after release 1
+    export_weights(make_toy(), "mine", version=1)
+    assert sorted(seisbench_versions("mine")) == sorted(ToyNet.list_versions("mine", False))
+    assert ToyNet.list_versions("mine", remote=False) == ["1rc1", "1", "2"]  # PEP 440 order, as SeisBench's max
+    assert ToyNet.from_pretrained("mine").weights_version == "2"
+    assert remote_calls == []
+
+
+def test_not_found_names_missing_files_only(no_network, monkeypatch):
+    monkeypatch.setenv(REMOTE_ENV, "off")
+    export_weights(make_toy(), "pair")
+    rename_version("pair", "1", "1rc1")
+    with pytest.raises(WeightsNotFoundError) as info:
+        ToyNet.from_pretrained("pair", version_str="3")
+    assert "only" not in str(info.value)  # neither file of version 3 is there
+    (model_folder(ToyNet) / "pair.pt.v1rc1").unlink()
+    with pytest.raises(WeightsNotFoundError, match=r"only pair.json.v1rc1 is there"):
+        ToyNet.from_pretrained("pair", version_str="1rc1")
+
+
+def test_default_versions_match_seisbench(no_network, remote_calls):
+    model = make_toy()
+    for version in (None, None, 10, None):
+        export_weights(model, "dv", version=version)
+    assert sorted(ToyNet.list_versions("dv", remote=False)) == sorted(seisbench_versions("dv"))
+    assert ToyNet.list_versions("dv", remote=False) == ["1", "2", "10", "11"]
+    assert ToyNet.from_pretrained("dv").weights_version == "11"
+    assert ToyNet.from_pretrained("dv", version_str=2).weights_version == "2"  # int accepted
+
+
+def test_seismoe_weights_carry_no_eqtransformer_warnings(no_network, caplog):
+    from seisbench_llm import SeisMoE
+
+    torch.manual_seed(0)
+    export_weights(SeisMoE(num_experts=2), "stead", version=1)  # EQTransformer warns for stead v1
+    with caplog.at_level(logging.WARNING):
+        model = SeisMoE.from_pretrained("stead", version_str="1")
+    assert model.weights_version == "1"
+    assert "Weight version warning" not in caplog.text and "normalization" not in caplog.text
+    shutil.rmtree(model_folder(SeisMoE))
+
+
+def test_slow_remote_never_blocks(monkeypatch, caplog):
+    import time
+
+    import seisbench_llm.weights as registry
+
+    def hanging(*args, **kwargs):
+        time.sleep(30)
+
+    monkeypatch.setattr(seisbench.util, "ls_webdav", hanging)
+    monkeypatch.setattr(registry, "REMOTE_TIMEOUT", 0.5)
+    export_weights(make_toy(), "slow")
+    start = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
+        assert ToyNet.list_pretrained() == ["slow"]
+        assert ToyNet.list_versions("slow") == ["1"]
+        assert ToyNet.from_pretrained("slow", update=True).weights_version == "1"
+        with pytest.raises(WeightsNotFoundError, match="did not answer within 0.5 s"):
+            ToyNet.from_pretrained("elsewhere")
+    assert time.monotonic() - start < 10
+    assert "did not answer" in caplog.text
+
+
+def test_hand_edited_json_with_a_string_size_is_a_clear_error(no_network):
+    path = export_weights(make_toy(), "edited")
+    content = json.loads(path.read_text())
+    content["model_args"]["channels"] = "8"
+    path.write_text(json.dumps(content))
+    with pytest.raises(WeightsCorruptError) as info:
+        ToyNet.from_pretrained("edited")
+    message = str(info.value)
+    assert 'model_args.channels = "8": must be an integer' in message and str(path) in message
+    assert "\n" not in message
+
+
+EXPORT_SCRIPT = """
+import sys, time
+from pathlib import Path
+import seisbench.models as sbm
+import torch
+from seisbench_llm import export_weights
+
+go = Path(sys.argv[1])
+torch.manual_seed(int(sys.argv[2]))
+model = sbm.PhaseNet()
+Path(sys.argv[1] + f".ready{sys.argv[2]}").touch()
+while not go.exists():
+    time.sleep(0.001)
+for _ in range(3):
+    print(export_weights(model, "race").name, flush=True)
+"""
+
+
+def test_concurrent_exports_in_two_processes_never_share_a_version(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "SEISBENCH_CACHE_ROOT": str(tmp_path / "cache")}
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", EXPORT_SCRIPT, str(go), str(seed)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2)
+    ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"go.ready{seed}").exists() for seed in (1, 2)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        time.sleep(0.05)
+    go.touch()  # both start exporting at the same moment
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    names = [line for out, _ in outputs for line in out.split()]
+    assert sorted(names) == sorted(f"race.json.v{v}" for v in range(1, 7))  # six distinct versions
+    folder = tmp_path / "cache" / "models" / "v3" / "phasenet"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"race.{kind}.v{v}" for kind in ("json", "pt") for v in range(1, 7)
+    )
+    for version in range(1, 7):  # every pair is complete and readable
+        json.loads((folder / f"race.json.v{version}").read_text())
+        torch.load(folder / f"race.pt.v{version}", weights_only=True)
+
+
+KILLED_SCRIPT = """
+import os, sys, time
+import torch
+from seisbench_llm import export_weights
+import seisbench.models as sbm
+
+def hang(src, dst):
+    print("linking", flush=True)
+    time.sleep(120)
+
+os.link = hang
+export_weights(sbm.PhaseNet(), "killed")
+"""
+
+
+def test_killed_export_leaves_nothing_that_confuses_listing_or_loading(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SEISBENCH_CACHE_ROOT": str(seisbench.cache_root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SCRIPT], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "linking"  # mid-export: temp files written
+    finally:
+        proc.kill()
+        proc.wait()
+    folder = model_folder(MyPhaseNet)
+    leftovers = [p for p in folder.parent.joinpath("phasenet").iterdir()]
+    assert leftovers and all(p.name.startswith(".seisbench-llm-export-") for p in leftovers)
+    assert sbm.PhaseNet.list_versions("killed", remote=False) == []  # SeisBench's own view
+    assert sbm.PhaseNet.list_pretrained(remote=False) == []
+    assert list_local_weights(sbm.PhaseNet) == []
+    path = export_weights(sbm.PhaseNet(), "killed")  # the next export removes the leftovers
+    assert path.name == "killed.json.v1"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["killed.json.v1", "killed.pt.v1"]
+    shutil.rmtree(path.parent)
