@@ -96,7 +96,9 @@ def test_annotate_weight_files_and_file_paths(weights, folder, tmp_path, capsys)
     assert cli.main([*argv, "--weights", str(weights), "--out", str(out)]) == 0
     assert (out / "picks.csv").is_file() and not list(out.glob("*.png"))
     capsys.readouterr()
-    assert cli.main([*argv, "--weights", str(tmp_path / "none"), "--out", str(out)]) == 1
+    assert (
+        cli.main([*argv, "--weights", str(tmp_path / "none"), "--out", str(tmp_path / "o2")]) == 1
+    )
     err = capsys.readouterr().err
     assert "weight file(s) not found" in err and "Traceback" not in err
 
@@ -119,7 +121,14 @@ def test_list(weights, capsys, monkeypatch):
     out = capsys.readouterr().out
     line = next(line for line in out.splitlines() if "clitest" in line)
     assert "SeisMoLLM" in line and str(weights) in line and "SeisMoLLM weights 'clitest'" in line
-    assert out.splitlines()[0].split() == ["CLASS", "NAME", "VERSION", "PATH", "DESCRIPTION"]
+    assert out.splitlines()[0].split() == [
+        "CLASS",
+        "NAME",
+        "VERSION",
+        "PATH",
+        "STATUS",
+        "DESCRIPTION",
+    ]
     assert cli.main(["list", "--model", "SeisMoLLM"]) == 0
     assert "clitest" in capsys.readouterr().out
 

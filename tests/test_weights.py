@@ -4,6 +4,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -610,8 +612,6 @@ for _ in range(3):
 
 
 def test_concurrent_exports_in_two_processes_never_share_a_version(tmp_path):
-    import subprocess
-    import sys
     import time
 
     env = {**os.environ, "SEISBENCH_CACHE_ROOT": str(tmp_path / "cache")}
@@ -659,10 +659,26 @@ export_weights(sbm.PhaseNet(), "killed")
 """
 
 
-def test_killed_export_leaves_nothing_that_confuses_listing_or_loading(tmp_path, monkeypatch):
-    import subprocess
-    import sys
+def test_stale_export_folders_are_invisible_and_removed():
+    folder = model_folder(ToyNet)
+    export_weights(make_toy(), "base")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a process id that is gone
+    stale = folder / f".seisbench-llm-export-{dead.pid}-abc"
+    stale.mkdir()
+    for kind in ("json", "pt"):
+        shutil.copy(folder / f"base.{kind}.v1", stale / f"stale.{kind}")
+    alive = folder / f".seisbench-llm-export-{os.getpid()}-xyz"  # an export still running
+    alive.mkdir()
+    assert ToyNet.list_pretrained(remote=False) == ["base"]
+    assert [row[1] for row in list_local_weights(ToyNet)] == ["base"]
+    export_weights(make_toy(), "next")
+    assert not stale.exists() and alive.is_dir()
+    alive.rmdir()
 
+
+@pytest.mark.slow
+def test_killed_export_leaves_nothing_that_confuses_listing_or_loading(tmp_path, monkeypatch):
     env = {**os.environ, "SEISBENCH_CACHE_ROOT": str(seisbench.cache_root)}
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_SCRIPT], env=env, stdout=subprocess.PIPE, text=True
