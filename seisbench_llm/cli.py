@@ -566,16 +566,14 @@ def _run_export(args: argparse.Namespace) -> int:
     import json
     import pickle
 
-    from seisbench_llm.training.config import ConfigError, load_config
+    from seisbench_llm.training.config import check_checkpoint, load_config
     from seisbench_llm.weights import check_name
 
-    checkpoint = Path(args.checkpoint).expanduser()
-    if not checkpoint.is_file():
-        raise CommandError(f"checkpoint {checkpoint} does not exist")
-    try:
+    try:  # everything checked before the model is loaded
         check_name(args.name)
         cfg = load_config(Path(args.config).expanduser())
-    except (ConfigError, ValueError) as error:
+        checkpoint = check_checkpoint(cfg, args.checkpoint)
+    except ValueError as error:  # ConfigError included
         raise CommandError(str(error)) from error
     results = None
     if args.results is not None:

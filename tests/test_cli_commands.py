@@ -16,6 +16,7 @@ from seisbench_llm import SeisMoLLM, cli, export_weights
 from seisbench_llm.benchmarking import TINY_SEISMOLLM
 from seisbench_llm.training.config import validate_config
 from seisbench_llm.training.harness import build_lit
+from seisbench_llm.weights import model_folder
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +157,7 @@ def test_export(tmp_path, capsys):
     argv = ["export", str(checkpoint), "--config", str(config), "--name", "fromckpt"]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    written = SeisMoLLM._model_path() / "fromckpt.json.v1"
+    written = model_folder(SeisMoLLM) / "fromckpt.json.v1"
     assert str(written) in out and written.is_file()
     model = SeisMoLLM.from_pretrained("fromckpt")
     assert model.lora_r == 0  # LoRA merged on export
@@ -164,6 +165,13 @@ def test_export(tmp_path, capsys):
     reference.merge_lora()
     x = torch.randn(1, 3, 6000)
     torch.testing.assert_close(model.eval()(x), reference.eval()(x))
+
+    magnitude = tmp_path / "magnitude.json"  # the checkpoint is a picking model
+    magnitude.write_text(json.dumps({**raw, "task": "magnitude"}))
+    assert cli.main(["export", str(checkpoint), "--config", str(magnitude), "--name", "m"]) == 1
+    err = capsys.readouterr().err
+    assert "holds model seismollm, task picking" in err and "Traceback" not in err
+    assert not (model_folder(SeisMoLLM) / "m.json.v1").exists()
 
 
 def test_export_errors_are_messages(tmp_path, capsys):
@@ -179,7 +187,7 @@ def test_export_errors_are_messages(tmp_path, capsys):
         ([str(tmp_path / "missing.ckpt"), "--config", str(config)], "does not exist"),
         ([str(garbage), "--config", str(tmp_path / "missing.json")], "does not exist"),
         ([str(garbage), "--config", str(bad_config)], "epochs"),
-        ([str(garbage), "--config", str(config)], "cannot export"),
+        ([str(garbage), "--config", str(config)], "garbage.ckpt is truncated or not a checkpoint"),
     ]
     for args, message in cases:
         assert cli.main(["export", *args, "--name", "broken"]) == 1

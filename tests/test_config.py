@@ -122,7 +122,10 @@ BASE = {"model": "seismollm", "data": "Synthetic"}
         ({"model_args": {"lr": -0.001}}, "model_args.lr = -0.001: must be a number > 0"),
         ({"optimizer": {"name": "adam", "lr": -1}}, "optimizer.lr = -1: must be a number > 0"),
         ({"optimizer": {"lr": "fast"}}, 'optimizer.lr = "fast": must be a number > 0'),
-        ({"model_args": {"dropout": True}}, "model_args.dropout = true: must be a number in [0, 1)"),
+        (
+            {"model_args": {"dropout": True}},
+            "model_args.dropout = true: must be a number in [0, 1)",
+        ),
         (
             {"data_args": {"n_tracez": 10}},
             "Unknown key(s) in data_args: n_tracez. Valid keys:",
@@ -143,7 +146,9 @@ def test_typed_schema_names_key_value_and_allowed(extra, message):
 def test_data_args_follow_the_dataset_class():
     assert validate_config({**BASE, "data_args": {"n_traces": 10, "seed": 1}}).data_args
     ethz = {"model": "phasenet", "data": "ETHZ"}
-    assert validate_config({**ethz, "data_args": {"cache": "trace"}}).data_args == {"cache": "trace"}
+    assert validate_config({**ethz, "data_args": {"cache": "trace"}}).data_args == {
+        "cache": "trace"
+    }
     with pytest.raises(ConfigError, match="Unknown key.*n_traces"):
         validate_config({**ethz, "data_args": {"n_traces": 10}})
     # a dataset name the harness cannot resolve is reported when the data is loaded

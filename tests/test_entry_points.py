@@ -20,7 +20,9 @@ REPO = Path(__file__).parents[1]
 
 def entry_point(name: str):
     """``main`` of ``benchmarks/<name>.py``."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "benchmarks" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"bench_{name}", REPO / "benchmarks" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.main
@@ -77,7 +79,9 @@ def read_only_dir(tmp_path):
     folder.chmod(0o555)
     immutable = False
     if os.geteuid() == 0:
-        immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+        immutable = (
+            subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+        )
     try:
         (folder / "probe").touch()
     except OSError:
@@ -94,7 +98,10 @@ def read_only_dir(tmp_path):
 @pytest.mark.parametrize(
     "changes, expected",
     [
-        ({"trainer_args__max_stepz": 2}, ["Unknown key(s) in trainer_args: max_stepz", "max_steps"]),
+        (
+            {"trainer_args__max_stepz": 2},
+            ["Unknown key(s) in trainer_args: max_stepz", "max_steps"],
+        ),
         ({"model_args__d_model": "32"}, ['model_args.d_model = "32"', "an integer"]),
         ({"trainer_args__max_steps": "2"}, ['trainer_args.max_steps = "2"', "an integer"]),
         ({"model_args__lr": "fast"}, ['model_args.lr = "fast"', "a number > 0"]),
@@ -163,7 +170,9 @@ def test_eval_refuses_checkpoint_of_another_task_or_model(short_run, tmp_path, c
     one_line_error(capsys, "holds model seismollm", "is model phasenet")
     # the other direction: a magnitude checkpoint with the picking config
     fake = tmp_path / "magnitude.ckpt"
-    torch.save({"state_dict": {}, "hyper_parameters": {"task": "magnitude", "setting": "stead"}}, fake)
+    torch.save(
+        {"state_dict": {}, "hyper_parameters": {"task": "magnitude", "setting": "stead"}}, fake
+    )
     assert eval_main(eval_args(write_config(tmp_path), fake, out)) == 1
     one_line_error(capsys, "task magnitude", "task picking")
     assert not out.exists()

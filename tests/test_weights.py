@@ -520,7 +520,11 @@ def test_non_numeric_versions_behave_as_in_seisbench(no_network, remote_calls):
     assert export_weights(make_toy(), "mine").name == "mine.json.v2"  # after release 1
     export_weights(make_toy(), "mine", version=1)
     assert sorted(seisbench_versions("mine")) == sorted(ToyNet.list_versions("mine", False))
-    assert ToyNet.list_versions("mine", remote=False) == ["1rc1", "1", "2"]  # PEP 440 order, as SeisBench's max
+    assert ToyNet.list_versions("mine", remote=False) == [
+        "1rc1",
+        "1",
+        "2",
+    ]  # PEP 440 order, as SeisBench's max
     assert ToyNet.from_pretrained("mine").weights_version == "2"
     assert remote_calls == []
 
