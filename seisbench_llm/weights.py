@@ -55,7 +55,8 @@ REMOTE_ENV = "SEISBENCH_LLM_REMOTE_ROOT"
 REMOTE_TIMEOUT = 10.0
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
-_FILE_RE = re.compile(r"(?P<name>.+?)\.(?P<kind>json|pt)(?:\.v(?P<version>.+))?")
+#: A weight file name: ``<name>.<json|pt>[.v<version>]`` (SeisBench's naming).
+WEIGHT_FILE_RE = re.compile(r"(?P<name>.+?)\.(?P<kind>json|pt)(?:\.v(?P<version>.+))?")
 _TMP_PREFIX = ".seisbench-llm-export-"  # no ".json"/".pt" inside: SeisBench's listing ignores it
 
 
@@ -213,7 +214,7 @@ def weight_problem(
 
 
 def _corrupt(path: Path, why: str) -> WeightsCorruptError:
-    match = _FILE_RE.fullmatch(path.name)
+    match = WEIGHT_FILE_RE.fullmatch(path.name)
     if match is None:
         repair = "Delete it (and its .json/.pt partner) or save the model again."
     else:
@@ -428,7 +429,7 @@ def _scan(folder: Path) -> dict[str, dict[str, set[str]]]:
     found: dict[str, dict[str, set[str]]] = {}
     if folder.is_dir():
         for path in folder.iterdir():
-            match = _FILE_RE.fullmatch(path.name)
+            match = WEIGHT_FILE_RE.fullmatch(path.name)
             if match and match["version"] and not match["version"].endswith(".partial"):
                 found.setdefault(match["name"], {}).setdefault(match["version"], set()).add(
                     match["kind"]
