@@ -129,3 +129,22 @@ def test_list_marks_a_truncated_pt_as_corrupt(waveforms):
     assert "CORRUPT" in line and pt.name in line
     good = next(line for line in proc.stdout.splitlines() if " outtest " in line)
     assert " ok " in good
+
+
+def test_full_disk_while_writing_leaves_no_partial_file(waveforms, tmp_path, capsys, monkeypatch):
+    import errno
+
+    from seisbench_llm import cli as command
+    from seisbench_llm.cli import annotate as annotate_module
+
+    def full_disk(path, picks, sources):
+        Path(path).write_text("trace_id,pha")  # half a file, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(annotate_module, "write_picks_csv", full_disk)
+    out = tmp_path / "out"
+    argv = ["annotate", str(waveforms), "--model", "SeisMoLLM", "--weights", "outtest"]
+    assert command.main([*argv, "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "No space left on device" in err and "Traceback" not in err and "\n" not in err
+    assert list(out.iterdir()) == []  # neither a partial picks.csv nor a temporary file
