@@ -7,12 +7,15 @@ Examples::
     python benchmarks/eval.py --model_path weights/SeisMoE_STEAD/model.ckpt \
         --config benchmarks/configs/stead_seismoe.json --export stead
 
-Protocol B (SeisT / SeisMoLLM, SPEC §4 B) runs on the test split for every model and task; its rows
+Protocol B (SeisT / SeisMoLLM) runs on the test split for every model and task; its rows
 go to ``results_test.csv`` next to the checkpoint's run folder (or --out), with residual histograms.
 Protocol A (pick benchmark tasks 1-3) runs for picking models with --protocol-a; its numbers are
 kept in a separate file, never mixed with protocol B. With --export NAME the evaluated model is
 written to the SeisBench cache (LoRA merged) with the config and the test metrics in its docstring,
 so ``seisbench.models.<Class>.from_pretrained(NAME)`` loads exactly this model.
+
+Before any evaluation the config, the --export name, the checkpoint (readable, and of the config's
+model, task and setting) and --out (writable) are checked; each problem is one line, exit 1.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ import json
 import sys
 from pathlib import Path
 
-from seisbench_llm.training.config import ConfigError, load_config
-from seisbench_llm.training.harness import evaluate, export_checkpoint
+from seisbench_llm.outputs import OutputError, check_output_dir
+from seisbench_llm.training.config import ConfigError, check_checkpoint, load_config
+from seisbench_llm.weights import check_name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,17 +60,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config)
-        ckpt = Path(args.model_path)
+        if args.export:
+            try:
+                check_name(args.export)
+            except ValueError as e:
+                raise ConfigError(f"--export: {e}") from e
+        ckpt = check_checkpoint(cfg, args.model_path)
         out = (
             Path(args.out)
             if args.out
             else (ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent)
         )
+        check_output_dir(out, "--out")
+        from seisbench_llm.training.harness import evaluate, export_checkpoint
+
         results = evaluate(cfg, ckpt, out, split=args.split, protocol_a=args.protocol_a)
         if args.export:
             path = export_checkpoint(cfg, ckpt, args.export, results)
             print(f"exported weights: {path}")
-    except (ConfigError, FileNotFoundError) as e:
+    except (ConfigError, OutputError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(json.dumps(results, indent=2, default=str))

@@ -6,9 +6,10 @@ into ``seisbench.models`` so that ``seisbench.models.SeisMoLLM.from_pretrained(.
 
 import seisbench.models as _sbm
 
+from seisbench_llm.export import export_weights
 from seisbench_llm.models.seismoe import SeisMoE
 from seisbench_llm.models.seismollm import SeisMoLLM
-from seisbench_llm.weights import WeightsNotFoundError, export_weights
+from seisbench_llm.weights import WeightsNotFoundError
 
 __version__ = "0.1.0"
 

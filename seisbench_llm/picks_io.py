@@ -121,7 +121,6 @@ def write_quakeml(
             )
         )
     event = Event(picks=event_picks, creation_info=info, comments=[Comment(text=description)])
-    path.parent.mkdir(parents=True, exist_ok=True)
     Catalog(events=[event], creation_info=info).write(str(path), format="QUAKEML")
 
 
@@ -195,4 +194,4 @@ def plot_station(
         curve_ax.legend(loc="upper right", fontsize="small")
     curve_ax.set_xlabel(f"seconds after {t0}")
     axes[0].set_title(f"{key}  {title}  ({len(picks)} picks)")
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")

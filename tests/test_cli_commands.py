@@ -16,6 +16,7 @@ from seisbench_llm import SeisMoLLM, cli, export_weights
 from seisbench_llm.benchmarking import TINY_SEISMOLLM
 from seisbench_llm.training.config import validate_config
 from seisbench_llm.training.harness import build_lit
+from seisbench_llm.weights import model_folder
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +97,9 @@ def test_annotate_weight_files_and_file_paths(weights, folder, tmp_path, capsys)
     assert cli.main([*argv, "--weights", str(weights), "--out", str(out)]) == 0
     assert (out / "picks.csv").is_file() and not list(out.glob("*.png"))
     capsys.readouterr()
-    assert cli.main([*argv, "--weights", str(tmp_path / "none"), "--out", str(out)]) == 1
+    assert (
+        cli.main([*argv, "--weights", str(tmp_path / "none"), "--out", str(tmp_path / "o2")]) == 1
+    )
     err = capsys.readouterr().err
     assert "weight file(s) not found" in err and "Traceback" not in err
 
@@ -119,7 +122,14 @@ def test_list(weights, capsys, monkeypatch):
     out = capsys.readouterr().out
     line = next(line for line in out.splitlines() if "clitest" in line)
     assert "SeisMoLLM" in line and str(weights) in line and "SeisMoLLM weights 'clitest'" in line
-    assert out.splitlines()[0].split() == ["CLASS", "NAME", "VERSION", "PATH", "DESCRIPTION"]
+    assert out.splitlines()[0].split() == [
+        "CLASS",
+        "NAME",
+        "VERSION",
+        "PATH",
+        "STATUS",
+        "DESCRIPTION",
+    ]
     assert cli.main(["list", "--model", "SeisMoLLM"]) == 0
     assert "clitest" in capsys.readouterr().out
 
@@ -147,7 +157,7 @@ def test_export(tmp_path, capsys):
     argv = ["export", str(checkpoint), "--config", str(config), "--name", "fromckpt"]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    written = SeisMoLLM._model_path() / "fromckpt.json.v1"
+    written = model_folder(SeisMoLLM) / "fromckpt.json.v1"
     assert str(written) in out and written.is_file()
     model = SeisMoLLM.from_pretrained("fromckpt")
     assert model.lora_r == 0  # LoRA merged on export
@@ -155,6 +165,13 @@ def test_export(tmp_path, capsys):
     reference.merge_lora()
     x = torch.randn(1, 3, 6000)
     torch.testing.assert_close(model.eval()(x), reference.eval()(x))
+
+    magnitude = tmp_path / "magnitude.json"  # the checkpoint is a picking model
+    magnitude.write_text(json.dumps({**raw, "task": "magnitude"}))
+    assert cli.main(["export", str(checkpoint), "--config", str(magnitude), "--name", "m"]) == 1
+    err = capsys.readouterr().err
+    assert "holds model seismollm, task picking" in err and "Traceback" not in err
+    assert not (model_folder(SeisMoLLM) / "m.json.v1").exists()
 
 
 def test_export_errors_are_messages(tmp_path, capsys):
@@ -170,7 +187,7 @@ def test_export_errors_are_messages(tmp_path, capsys):
         ([str(tmp_path / "missing.ckpt"), "--config", str(config)], "does not exist"),
         ([str(garbage), "--config", str(tmp_path / "missing.json")], "does not exist"),
         ([str(garbage), "--config", str(bad_config)], "epochs"),
-        ([str(garbage), "--config", str(config)], "cannot export"),
+        ([str(garbage), "--config", str(config)], "garbage.ckpt is truncated or not a checkpoint"),
     ]
     for args, message in cases:
         assert cli.main(["export", *args, "--name", "broken"]) == 1

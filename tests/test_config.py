@@ -63,13 +63,13 @@ def test_defaults_are_filled():
         ),
         (
             {"model": "gpt4", "data": "X"},
-            "Valid values: seismollm, seismoe, eqtransformer, phasenet",
+            "must be one of seismollm, seismoe, eqtransformer, phasenet",
         ),
-        ({"model": "seismollm", "data": "X", "task": "detect"}, "Valid values: picking, polarity"),
+        ({"model": "seismollm", "data": "X", "task": "detect"}, "must be one of picking, polarity"),
         ({"model": "phasenet", "data": "X", "task": "magnitude"}, "only supports task 'picking'"),
         (
             {"model": "seismollm", "data": "X", "optimizer": "rmsprop"},
-            "Valid values: adam, adamw, sgd",
+            "must be one of adam, adamw, sgd",
         ),
         (
             {"model": "seismollm", "data": "X", "lr_scheduler": {"name": "cyclic", "T_max": 3}},
@@ -77,12 +77,12 @@ def test_defaults_are_filled():
         ),
         (
             {"model": "seismollm", "data": "X", "lr_scheduler": "linear"},
-            "Valid values: cyclic, cosine, step, plateau",
+            "must be one of cyclic, cosine, step, plateau",
         ),
         ({"model": "seismoe", "data": "X", "model_args": {"experts": 4}}, "Valid keys: base_model"),
         (
             {"model": "seismollm", "data": "X", "batch_size": 0},
-            "batch_size must be a positive integer",
+            "batch_size = 0: must be an integer >= 1",
         ),
         ({"model": "seismollm", "data": "X", "checkpointing": {"every": 2}}, "Valid keys: monitor"),
         ({"data": "X"}, "Missing required key 'model'"),
@@ -104,3 +104,52 @@ def test_load_config_file_errors(tmp_path):
     good = tmp_path / "mine.json"
     good.write_text(json.dumps({"model": "eqtransformer", "data": "Synthetic"}))
     assert load_config(good).run_name == "mine"
+
+
+BASE = {"model": "seismollm", "data": "Synthetic"}
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (
+            {"trainer_args": {"max_stepz": 2}},
+            "Unknown key(s) in trainer_args: max_stepz. Valid keys: accelerator",
+        ),
+        ({"trainer_args": {"max_steps": "2"}}, 'trainer_args.max_steps = "2": must be an integer'),
+        ({"model_args": {"d_model": "32"}}, 'model_args.d_model = "32": must be an integer >= 1'),
+        ({"model_args": {"lr": "fast"}}, 'model_args.lr = "fast": must be a number > 0'),
+        ({"model_args": {"lr": -0.001}}, "model_args.lr = -0.001: must be a number > 0"),
+        ({"optimizer": {"name": "adam", "lr": -1}}, "optimizer.lr = -1: must be a number > 0"),
+        ({"optimizer": {"lr": "fast"}}, 'optimizer.lr = "fast": must be a number > 0'),
+        (
+            {"model_args": {"dropout": True}},
+            "model_args.dropout = true: must be a number in [0, 1)",
+        ),
+        (
+            {"data_args": {"n_tracez": 10}},
+            "Unknown key(s) in data_args: n_tracez. Valid keys:",
+        ),
+        ({"data_args": {"n_traces": "10"}}, 'data_args.n_traces = "10": must be an integer'),
+        ({"seed": 1.5}, "seed = 1.5: must be an integer >= 0"),
+        ({"gradient_clip": -1}, "gradient_clip = -1: must be null or a number > 0"),
+        ({"trainer_args": {"devices": 0}}, "trainer_args.devices = 0: must be an integer >= 1"),
+    ],
+)
+def test_typed_schema_names_key_value_and_allowed(extra, message):
+    with pytest.raises(ConfigError) as err:
+        validate_config({**BASE, **extra})
+    text = str(err.value)
+    assert message in text and "\n" not in text
+
+
+def test_data_args_follow_the_dataset_class():
+    assert validate_config({**BASE, "data_args": {"n_traces": 10, "seed": 1}}).data_args
+    ethz = {"model": "phasenet", "data": "ETHZ"}
+    assert validate_config({**ethz, "data_args": {"cache": "trace"}}).data_args == {
+        "cache": "trace"
+    }
+    with pytest.raises(ConfigError, match="Unknown key.*n_traces"):
+        validate_config({**ethz, "data_args": {"n_traces": 10}})
+    # a dataset name the harness cannot resolve is reported when the data is loaded
+    assert validate_config({"model": "phasenet", "data": "NoSuchData"}).data == "NoSuchData"

@@ -4,6 +4,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,7 @@ from seisbench_llm.weights import (
     RegistryMixin,
     WeightsCorruptError,
     list_local_weights,
-    remote_model_root,
+    model_folder,
 )
 
 
@@ -81,7 +83,7 @@ def clean_cache(monkeypatch):
     """Each test starts with empty model folders and SeisBench's default remote."""
     monkeypatch.delenv(REMOTE_ENV, raising=False)
     for cls in (ToyNet, MyPhaseNet):
-        shutil.rmtree(cls._model_path(), ignore_errors=True)
+        shutil.rmtree(model_folder(cls), ignore_errors=True)
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ def fake_remote(monkeypatch, tmp_path):
     """A remote served from a local folder: ``ls_webdav`` lists it, ``download_http`` copies."""
     folder = tmp_path / "remote" / "toynet"
     folder.mkdir(parents=True)
-    monkeypatch.setenv(REMOTE_ENV, "https://weights.example.org/models/")
+    monkeypatch.setattr(seisbench, "remote_model_root", "https://weights.example.org/models/")
 
     def url_to_path(url: str) -> Path:
         assert url.startswith("https://weights.example.org/models/toynet"), url
@@ -128,7 +130,7 @@ def fake_remote(monkeypatch, tmp_path):
 def publish(folder: Path, name: str, version: str) -> None:
     """Move an exported weight pair from the cache to the fake remote."""
     for kind in ("json", "pt"):
-        shutil.move(ToyNet._model_path() / f"{name}.{kind}.v{version}", folder)
+        shutil.move(model_folder(ToyNet) / f"{name}.{kind}.v{version}", folder)
 
 
 def toy_input(seed: int = 1) -> torch.Tensor:
@@ -138,8 +140,8 @@ def toy_input(seed: int = 1) -> torch.Tensor:
 def test_export_then_from_pretrained_is_identical_and_merged(no_network, remote_calls):
     model = make_toy()
     path = export_weights(model, "unit", docstring="toy weights")
-    assert path == ToyNet._model_path() / "unit.json.v1"
-    assert (ToyNet._model_path() / "unit.pt.v1").is_file()
+    assert path == model_folder(ToyNet) / "unit.json.v1"
+    assert (model_folder(ToyNet) / "unit.pt.v1").is_file()
 
     loaded = ToyNet.from_pretrained("unit")
     assert remote_calls == []
@@ -167,7 +169,7 @@ def test_export_leaves_the_callers_model_unchanged():
     assert before.keys() == after.keys()
     for key, value in before.items():
         assert torch.equal(after[key], value), key
-    content = json.loads((ToyNet._model_path() / "unchanged.json.v1").read_text())
+    content = json.loads((model_folder(ToyNet) / "unchanged.json.v1").read_text())
     assert content["model_args"] == {"channels": 4, "lora": False, "sampling_rate": 100.0}
 
 
@@ -254,12 +256,12 @@ def hidden_entries(folder: Path) -> list[str]:
 
 
 def test_export_is_atomic(monkeypatch):
-    folder = ToyNet._model_path()
+    folder = model_folder(ToyNet)
     model = make_toy()
     export_weights(model, "keep")
 
     def failing_save(*args, **kwargs):
-        raise OSError("disk full")
+        raise OSError("disk full, interrupted")
 
     monkeypatch.setattr(torch, "save", failing_save)
     with pytest.raises(OSError, match="disk full"):
@@ -270,17 +272,18 @@ def test_export_is_atomic(monkeypatch):
     assert sorted(p.name for p in folder.iterdir()) == ["keep.json.v1", "keep.pt.v1"]
     assert ToyNet.from_pretrained("keep").weights_version == "1"  # failed overwrite: old kept
 
-    real_replace = os.replace
-    for fail_at in (1, 2):  # weights move fails / json move fails after the weights moved
+    real_link = os.link
+    for fail_at in (1, 2):  # weights link fails / json link fails after the weights are in place
         calls = []
 
-        def flaky_replace(src, dst, fail_at=fail_at, calls=calls):
+        def flaky_link(src, dst, fail_at=fail_at, calls=calls):
             calls.append(dst)
             if len(calls) == fail_at:
-                raise OSError("interrupted")
-            real_replace(src, dst)
+                raise PermissionError("interrupted")  # not a FileExistsError: no retry
+            real_link(src, dst)
 
-        monkeypatch.setattr(os, "replace", flaky_replace)
+        monkeypatch.setattr(os, "link", flaky_link)
+        monkeypatch.setattr(os, "replace", failing_save)  # the fallback where links fail
         with pytest.raises(OSError, match="interrupted"):
             export_weights(model, "atomic")
         monkeypatch.undo()
@@ -291,13 +294,13 @@ def test_export_is_atomic(monkeypatch):
 
 def test_no_half_written_version_is_ever_visible(monkeypatch):
     """At every rename, SeisBench's own listing sees either no new version or a complete one."""
-    folder = ToyNet._model_path()
+    folder = model_folder(ToyNet)
     model = make_toy()
     export_weights(model, "seen")
-    real_replace = os.replace
+    real_link = os.link
     observed = []
 
-    def watching_replace(src, dst):
+    def watching_link(src, dst):
         assert Path(src).parent.name.startswith(".seisbench-llm-export-")
         # SeisBench's own (json based) view, and what its filename parser makes of the temp folder
         observed.append(sbm.WaveformModel.list_versions.__func__(ToyNet, "seen", remote=False))
@@ -305,9 +308,9 @@ def test_no_half_written_version_is_ever_visible(monkeypatch):
             sbm.WaveformModel._parse_weight_filename(name) == (None, None, None)
             for name in hidden_entries(folder)
         )
-        real_replace(src, dst)
+        real_link(src, dst)
 
-    monkeypatch.setattr(os, "replace", watching_replace)
+    monkeypatch.setattr(os, "link", watching_link)
     export_weights(model, "seen")
     export_weights(model, "seen", version=1, overwrite=True)
     monkeypatch.undo()
@@ -320,7 +323,7 @@ def test_from_pretrained_offline_makes_no_network_attempt(no_network, remote_cal
     export_weights(make_toy(), "cached")
     assert isinstance(ToyNet.from_pretrained("cached"), ToyNet)
     assert isinstance(ToyNet.from_pretrained("cached", version_str="1"), ToyNet)
-    assert isinstance(ToyNet.load(ToyNet._model_path() / "cached", version_str="1"), ToyNet)
+    assert isinstance(ToyNet.load(model_folder(ToyNet) / "cached", version_str="1"), ToyNet)
     assert remote_calls == []
 
 
@@ -329,7 +332,7 @@ def test_update_with_unreachable_remote_uses_local(remote_calls, caplog):
     with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
         model = ToyNet.from_pretrained("upd", update=True)
     assert model.weights_version == "1"
-    assert remote_calls and "not checked" in caplog.text
+    assert remote_calls and "showing local ones only" in caplog.text
 
 
 def test_list_pretrained_shows_local_weights_when_remote_fails(no_network, caplog):
@@ -337,7 +340,7 @@ def test_list_pretrained_shows_local_weights_when_remote_fails(no_network, caplo
     export_weights(make_toy(), "other")
     with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
         assert ToyNet.list_pretrained() == ["listed", "other"]  # the guarded socket fails
-    assert "showing local weights only" in caplog.text
+    assert "showing local ones only" in caplog.text
     assert ToyNet.list_pretrained(remote=False) == ["listed", "other"]
     details = ToyNet.list_pretrained(details=True)
     assert details["listed"] == "listed toy" and details["other"].startswith("ToyNet weights")
@@ -377,14 +380,14 @@ def test_missing_weights_clear_error(no_network):
         ToyNet.from_pretrained("nowhere")
     error = info.value
     message = str(error)
-    url = seisbench.remote_model_root + "toynet"
-    assert str(ToyNet._model_path()) in message and url in message
+    url = seisbench.remote_model_root.rstrip("/") + "/toynet"
+    assert str(model_folder(ToyNet)) in message and url in message
     assert "python benchmarks/train.py CONFIG" in message
     assert "seisbench-llm export CKPT --config CONFIG.json --name nowhere" in message
     assert 'export_weights(model, "nowhere")' in message
     assert REMOTE_ENV in message
     assert isinstance(error, FileNotFoundError) and isinstance(error, ValueError)
-    assert error.weight_name == "nowhere" and error.cache_path == ToyNet._model_path()
+    assert error.weight_name == "nowhere" and error.cache_path == model_folder(ToyNet)
     assert error.remote_url == url
 
 
@@ -395,18 +398,8 @@ def test_missing_version_and_cached_names_are_named(no_network):
     assert "Cached ToyNet weights: present" in str(info.value)
 
 
-def test_remote_root_from_environment(monkeypatch, no_network):
-    assert ToyNet._remote_path() == seisbench.remote_model_root + "toynet"
-    monkeypatch.setenv(REMOTE_ENV, "https://mirror.example.org/llm/models")  # no trailing slash
-    assert remote_model_root() == "https://mirror.example.org/llm/models/"
-    assert ToyNet._remote_path() == "https://mirror.example.org/llm/models/toynet"
-    with pytest.raises(WeightsNotFoundError, match="https://mirror.example.org/llm/models/toynet"):
-        ToyNet.from_pretrained("absent")
-
-
 def test_remote_can_be_disabled(monkeypatch, no_network, remote_calls, caplog):
     monkeypatch.setenv(REMOTE_ENV, "off")
-    assert remote_model_root() is None
     export_weights(make_toy(), "here")
     with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
         assert ToyNet.list_pretrained(details=True) == {"here": "ToyNet weights 'here', version 1."}
@@ -426,7 +419,7 @@ def test_corrupt_files_clear_error_cache_stays_usable(no_network, caplog):
     model = make_toy()
     for name in ("good", "bad_json", "bad_pt", "empty_pt"):
         export_weights(model, name)
-    folder = ToyNet._model_path()
+    folder = model_folder(ToyNet)
     (folder / "bad_json.json.v1").write_text("{not json")
     pt = folder / "bad_pt.pt.v1"
     pt.write_bytes(pt.read_bytes()[:200])
@@ -463,7 +456,7 @@ def test_corrupt_files_clear_error_cache_stays_usable(no_network, caplog):
 
 def test_state_dict_mismatch_is_not_called_corrupt():
     export_weights(make_toy(), "mismatch")
-    path = ToyNet._model_path() / "mismatch.json.v1"
+    path = model_folder(ToyNet) / "mismatch.json.v1"
     content = json.loads(path.read_text())
     content["model_args"]["channels"] = 8
     path.write_text(json.dumps(content))
@@ -477,7 +470,7 @@ def test_list_local_weights():
     export_weights(make_toy(), "a")
     export_weights(make_toy(), "a")
     export_weights(MyPhaseNet(), "pn")
-    folder = ToyNet._model_path()
+    folder = model_folder(ToyNet)
     (folder / "orphan.pt.v1").write_bytes(b"")  # no json: not a complete set
     (folder / "a.json.v3.partial").write_text("")
     rows = list_local_weights(ToyNet)
@@ -488,7 +481,7 @@ def test_list_local_weights():
     ]
     everything = list_local_weights()
     assert set(rows) <= set(everything)
-    assert ("MyPhaseNet", "pn", "1", MyPhaseNet._model_path() / "pn.json.v1") in everything
+    assert ("MyPhaseNet", "pn", "1", model_folder(MyPhaseNet) / "pn.json.v1") in everything
     assert export_weights(make_toy(), "orphan").name == "orphan.json.v2"  # orphan v1 not reused
 
 
@@ -497,3 +490,215 @@ def test_mixin_must_come_first():
 
         class Wrong(sbm.PhaseNet, RegistryMixin):
             pass
+
+
+def rename_version(name: str, old: str, new: str) -> None:
+    """Turn the cached pair ``name`` version ``old`` into version ``new`` (files and json)."""
+    folder = model_folder(ToyNet)
+    for kind in ("json", "pt"):
+        (folder / f"{name}.{kind}.v{old}").rename(folder / f"{name}.{kind}.v{new}")
+    path = folder / f"{name}.json.v{new}"
+    content = json.loads(path.read_text())
+    content["version"] = new
+    path.write_text(json.dumps(content))
+
+
+def seisbench_versions(name: str) -> list[str]:
+    """What SeisBench's own ``list_versions`` (no mixin) finds locally."""
+    return sbm.WaveformModel.list_versions.__func__(ToyNet, name, remote=False)
+
+
+def test_non_numeric_versions_behave_as_in_seisbench(no_network, remote_calls):
+    export_weights(make_toy(), "mine")
+    rename_version("mine", "1", "1rc1")
+    assert seisbench_versions("mine") == ["1rc1"]
+    assert ToyNet.list_versions("mine", remote=False) == ["1rc1"]
+    assert ToyNet.from_pretrained("mine").weights_version == "1rc1"
+    assert ToyNet.from_pretrained("mine", version_str="1rc1").weights_version == "1rc1"
+    assert [row[2] for row in list_local_weights(ToyNet)] == ["1rc1"]
+
+    assert export_weights(make_toy(), "mine").name == "mine.json.v2"  # after release 1
+    export_weights(make_toy(), "mine", version=1)
+    assert sorted(seisbench_versions("mine")) == sorted(ToyNet.list_versions("mine", False))
+    assert ToyNet.list_versions("mine", remote=False) == [
+        "1rc1",
+        "1",
+        "2",
+    ]  # PEP 440 order, as SeisBench's max
+    assert ToyNet.from_pretrained("mine").weights_version == "2"
+    assert remote_calls == []
+
+
+def test_not_found_names_missing_files_only(no_network, monkeypatch):
+    monkeypatch.setenv(REMOTE_ENV, "off")
+    export_weights(make_toy(), "pair")
+    rename_version("pair", "1", "1rc1")
+    with pytest.raises(WeightsNotFoundError) as info:
+        ToyNet.from_pretrained("pair", version_str="3")
+    assert "only" not in str(info.value)  # neither file of version 3 is there
+    (model_folder(ToyNet) / "pair.pt.v1rc1").unlink()
+    with pytest.raises(WeightsNotFoundError, match=r"only pair.json.v1rc1 is there"):
+        ToyNet.from_pretrained("pair", version_str="1rc1")
+
+
+def test_default_versions_match_seisbench(no_network, remote_calls):
+    model = make_toy()
+    for version in (None, None, 10, None):
+        export_weights(model, "dv", version=version)
+    assert sorted(ToyNet.list_versions("dv", remote=False)) == sorted(seisbench_versions("dv"))
+    assert ToyNet.list_versions("dv", remote=False) == ["1", "2", "10", "11"]
+    assert ToyNet.from_pretrained("dv").weights_version == "11"
+    assert ToyNet.from_pretrained("dv", version_str=2).weights_version == "2"  # int accepted
+
+
+def test_seismoe_weights_carry_no_eqtransformer_warnings(no_network, caplog):
+    from seisbench_llm import SeisMoE
+
+    torch.manual_seed(0)
+    export_weights(SeisMoE(num_experts=2), "stead", version=1)  # EQTransformer warns for stead v1
+    with caplog.at_level(logging.WARNING):
+        model = SeisMoE.from_pretrained("stead", version_str="1")
+    assert model.weights_version == "1"
+    assert "Weight version warning" not in caplog.text and "normalization" not in caplog.text
+    shutil.rmtree(model_folder(SeisMoE))
+
+
+def test_slow_remote_never_blocks(monkeypatch, caplog):
+    import time
+
+    import seisbench_llm.weights as registry
+
+    def hanging(*args, **kwargs):
+        time.sleep(30)
+
+    monkeypatch.setattr(seisbench.util, "ls_webdav", hanging)
+    monkeypatch.setattr(registry, "REMOTE_TIMEOUT", 0.5)
+    export_weights(make_toy(), "slow")
+    start = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="seisbench_llm"):
+        assert ToyNet.list_pretrained() == ["slow"]
+        assert ToyNet.list_versions("slow") == ["1"]
+        assert ToyNet.from_pretrained("slow", update=True).weights_version == "1"
+        with pytest.raises(WeightsNotFoundError, match="did not answer within 0.5 s"):
+            ToyNet.from_pretrained("elsewhere")
+    assert time.monotonic() - start < 10
+    assert "did not answer" in caplog.text
+
+
+def test_hand_edited_json_with_a_string_size_is_a_clear_error(no_network):
+    path = export_weights(make_toy(), "edited")
+    content = json.loads(path.read_text())
+    content["model_args"]["channels"] = "8"
+    path.write_text(json.dumps(content))
+    with pytest.raises(WeightsCorruptError) as info:
+        ToyNet.from_pretrained("edited")
+    message = str(info.value)
+    assert 'model_args.channels = "8": must be an integer' in message and str(path) in message
+    assert "\n" not in message
+
+
+EXPORT_SCRIPT = """
+import sys, time
+from pathlib import Path
+import seisbench.models as sbm
+import torch
+from seisbench_llm import export_weights
+
+go = Path(sys.argv[1])
+torch.manual_seed(int(sys.argv[2]))
+model = sbm.PhaseNet()
+Path(sys.argv[1] + f".ready{sys.argv[2]}").touch()
+while not go.exists():
+    time.sleep(0.001)
+for _ in range(3):
+    print(export_weights(model, "race").name, flush=True)
+"""
+
+
+def test_concurrent_exports_in_two_processes_never_share_a_version(tmp_path):
+    import time
+
+    env = {**os.environ, "SEISBENCH_CACHE_ROOT": str(tmp_path / "cache")}
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", EXPORT_SCRIPT, str(go), str(seed)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2)
+    ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"go.ready{seed}").exists() for seed in (1, 2)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        time.sleep(0.05)
+    go.touch()  # both start exporting at the same moment
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    names = [line for out, _ in outputs for line in out.split()]
+    assert sorted(names) == sorted(f"race.json.v{v}" for v in range(1, 7))  # six distinct versions
+    folder = tmp_path / "cache" / "models" / "v3" / "phasenet"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"race.{kind}.v{v}" for kind in ("json", "pt") for v in range(1, 7)
+    )
+    for version in range(1, 7):  # every pair is complete and readable
+        json.loads((folder / f"race.json.v{version}").read_text())
+        torch.load(folder / f"race.pt.v{version}", weights_only=True)
+
+
+KILLED_SCRIPT = """
+import os, sys, time
+import torch
+from seisbench_llm import export_weights
+import seisbench.models as sbm
+
+def hang(src, dst):
+    print("linking", flush=True)
+    time.sleep(120)
+
+os.link = hang
+export_weights(sbm.PhaseNet(), "killed")
+"""
+
+
+def test_stale_export_folders_are_invisible_and_removed():
+    folder = model_folder(ToyNet)
+    export_weights(make_toy(), "base")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a process id that is gone
+    stale = folder / f".seisbench-llm-export-{dead.pid}-abc"
+    stale.mkdir()
+    for kind in ("json", "pt"):
+        shutil.copy(folder / f"base.{kind}.v1", stale / f"stale.{kind}")
+    alive = folder / f".seisbench-llm-export-{os.getpid()}-xyz"  # an export still running
+    alive.mkdir()
+    assert ToyNet.list_pretrained(remote=False) == ["base"]
+    assert [row[1] for row in list_local_weights(ToyNet)] == ["base"]
+    export_weights(make_toy(), "next")
+    assert not stale.exists() and alive.is_dir()
+    alive.rmdir()
+
+
+@pytest.mark.slow
+def test_killed_export_leaves_nothing_that_confuses_listing_or_loading(tmp_path, monkeypatch):
+    env = {**os.environ, "SEISBENCH_CACHE_ROOT": str(seisbench.cache_root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SCRIPT], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "linking"  # mid-export: temp files written
+    finally:
+        proc.kill()
+        proc.wait()
+    folder = model_folder(MyPhaseNet)
+    leftovers = [p for p in folder.parent.joinpath("phasenet").iterdir()]
+    assert leftovers and all(p.name.startswith(".seisbench-llm-export-") for p in leftovers)
+    assert sbm.PhaseNet.list_versions("killed", remote=False) == []  # SeisBench's own view
+    assert sbm.PhaseNet.list_pretrained(remote=False) == []
+    assert list_local_weights(sbm.PhaseNet) == []
+    path = export_weights(sbm.PhaseNet(), "killed")  # the next export removes the leftovers
+    assert path.name == "killed.json.v1"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["killed.json.v1", "killed.pt.v1"]
+    shutil.rmtree(path.parent)

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import seisbench
 import seisbench.models as sbm
 import torch
 from torch import nn
 
 from seisbench_llm.models.moe import MoEFeedForward
-from seisbench_llm.weights import RegistryMixin, WeightsNotFoundError
+from seisbench_llm.weights import RegistryMixin, WeightsNotFoundError, model_folder
 
 MOE_BLOCKS = ("transformer_d0", "transformer_d")
 
@@ -30,6 +31,10 @@ class SeisMoE(RegistryMixin, sbm.EQTransformer):
     :param router_jitter: Multiplicative router-input noise in training.
     :param kwargs: EQTransformer's arguments (``in_samples``, ``phases``, ``sampling_rate``, ...).
     """
+
+    #: SeisBench's per-class weight warnings: EQTransformer's concern SeisBench's own version-1
+    #: weights (their normalisation), never weights exported for SeisMoE.
+    _weight_warnings: list = []
 
     def __init__(
         self,
@@ -163,10 +168,10 @@ def _resolve_eqtransformer(base: nn.Module | str | os.PathLike) -> sbm.EQTransfo
     try:
         return sbm.EQTransformer.from_pretrained(str(base))
     except Exception as e:  # offline and uncached: requests' ConnectionError, 404s, ...
-        cache = sbm.EQTransformer._model_path()
+        cache = model_folder(sbm.EQTransformer)
         raise WeightsNotFoundError(
             f"Pretrained EQTransformer weights '{base}' are neither in the SeisBench cache ({cache}) nor "
-            f"reachable at {sbm.EQTransformer._remote_path()} ({type(e).__name__}: {e}). On a machine with "
+            f"reachable from {seisbench.remote_model_root} ({type(e).__name__}: {e}). On a machine with "
             f"internet run `python -c \"import seisbench.models as sbm; sbm.EQTransformer.from_pretrained('{base}')\"` "
             f"and copy {cache} here, or pass an EQTransformer instance or a weight file path."
         ) from e

@@ -26,8 +26,10 @@ SeisMoE keeps the original reference's keys in ``model_args``: ``base_model``, `
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,15 +39,6 @@ TASKS = ("picking", "polarity", "magnitude", "distance", "back_azimuth")
 SETTINGS = ("stead", "diting")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("cyclic", "cosine", "step", "plateau")
-
-SCHEDULER_KEYS = {
-    "cyclic": {"base_lr", "max_lr", "step_size_up", "step_size_down", "mode"},
-    "cosine": {"T_max", "eta_min"},
-    "step": {"step_size", "gamma"},
-    "plateau": {"factor", "patience", "min_lr"},
-}
-OPTIMIZER_KEYS = {"name", "lr", "weight_decay", "momentum"}
-CHECKPOINT_KEYS = {"monitor", "save_last", "save_top_k"}
 
 MODEL_ARGS = {
     "seismollm": {
@@ -110,7 +103,7 @@ REQUIRED = ("model", "data")
 
 
 class ConfigError(ValueError):
-    """An invalid harness configuration; the message lists the valid keys or values."""
+    """An invalid harness configuration; the message names the key, the value and what is allowed."""
 
 
 @dataclass
@@ -140,83 +133,281 @@ class Config:
         return copy.deepcopy(self.raw)
 
 
-def _choice(value: Any, valid: tuple[str, ...], what: str) -> str:
-    if not isinstance(value, str) or value.lower() not in valid:
-        raise ConfigError(f"Invalid {what} {value!r}. Valid values: {', '.join(valid)}")
-    return value.lower()
+# ------------------------------------------------------------------------------ typed schema
+@dataclass(frozen=True)
+class Rule:
+    """What one key accepts: JSON types (a bool is never a number), a test, and the words for both.
+
+    :param types: Accepted Python types of the parsed JSON value.
+    :param allowed: What is allowed, in words, for the error message.
+    :param test: Further check of a value of the right type.
+    """
+
+    types: tuple[type, ...]
+    allowed: str
+    test: Callable[[Any], bool] | None = None
+
+    def check(self, where: str, value: Any) -> None:
+        """Raise :py:class:`ConfigError` naming ``where``, ``value`` and what is allowed."""
+        bad_bool = isinstance(value, bool) and bool not in self.types
+        if (
+            bad_bool
+            or not isinstance(value, self.types)
+            or (self.test is not None and not self.test(value))
+        ):
+            raise ConfigError(f"{where} = {json.dumps(value, default=str)}: must be {self.allowed}")
+
+    def or_null(self) -> Rule:
+        return Rule((*self.types, type(None)), f"null or {self.allowed}", _none_or(self.test))
 
 
-def _keys(given: dict, valid: set[str] | tuple[str, ...], what: str) -> None:
-    if not isinstance(given, dict):
-        raise ConfigError(f"{what} must be a JSON object, got {type(given).__name__}")
-    unknown = sorted(set(given) - set(valid))
+def _none_or(test: Callable[[Any], bool] | None) -> Callable[[Any], bool] | None:
+    return None if test is None else (lambda v: v is None or test(v))
+
+
+def choice(values: tuple[str, ...]) -> Rule:
+    """A string out of ``values`` (case-insensitive)."""
+    return Rule((str,), f"one of {', '.join(values)}", lambda v: v.lower() in values)
+
+
+ANY = Rule((object,), "any JSON value")
+BOOL = Rule((bool,), "true or false")
+TEXT = Rule((str,), "a non-empty string", lambda v: bool(v))
+OBJECT = Rule((dict,), "a JSON object")
+LIST = Rule((list, tuple), "a list")
+NUMBER = Rule((int, float), "a number")
+POSITIVE = Rule((int, float), "a number > 0", lambda v: v > 0)
+NON_NEGATIVE = Rule((int, float), "a number >= 0", lambda v: v >= 0)
+FRACTION = Rule((int, float), "a number in [0, 1)", lambda v: 0 <= v < 1)
+INT = Rule((int,), "an integer")
+POSITIVE_INT = Rule((int,), "an integer >= 1", lambda v: v >= 1)
+COUNT = Rule((int,), "an integer >= 0", lambda v: v >= 0)
+STEPS = Rule((int,), "an integer >= -1 (-1: no limit)", lambda v: v >= -1)
+
+#: Top-level keys of a config (``model`` and ``data`` are required, see :py:data:`DEFAULTS`).
+CONFIG_RULES: dict[str, Rule] = {
+    "name": TEXT.or_null(),
+    "model": choice(MODELS),
+    "task": choice(TASKS),
+    "data": TEXT,
+    "data_args": OBJECT,
+    "setting": choice(SETTINGS),
+    "model_args": OBJECT,
+    "trainer_args": OBJECT,
+    "batch_size": POSITIVE_INT,
+    "num_workers": COUNT,
+    "optimizer": Rule((dict, str), "an optimizer name or a JSON object"),
+    "lr_scheduler": Rule((dict, str, type(None)), "null, a scheduler name or a JSON object"),
+    "early_stopping_patience": POSITIVE_INT.or_null(),
+    "gradient_clip": POSITIVE.or_null(),
+    "seed": COUNT,
+    "checkpointing": OBJECT,
+    "max_train_samples": POSITIVE_INT.or_null(),
+    "max_eval_samples": POSITIVE_INT.or_null(),
+}
+OPTIMIZER_RULES = {
+    "name": choice(OPTIMIZERS),
+    "lr": POSITIVE,
+    "weight_decay": NON_NEGATIVE,
+    "momentum": NON_NEGATIVE,
+}
+SCHEDULER_RULES: dict[str, dict[str, Rule]] = {
+    "cyclic": {
+        "base_lr": POSITIVE,
+        "max_lr": POSITIVE,
+        "step_size_up": POSITIVE_INT,
+        "step_size_down": POSITIVE_INT,
+        "mode": choice(("triangular", "triangular2", "exp_range")),
+    },
+    "cosine": {"T_max": POSITIVE_INT, "eta_min": NON_NEGATIVE},
+    "step": {"step_size": POSITIVE_INT, "gamma": POSITIVE},
+    "plateau": {"factor": FRACTION, "patience": COUNT, "min_lr": NON_NEGATIVE},
+}
+CHECKPOINT_RULES = {
+    "monitor": TEXT,
+    "save_last": BOOL,
+    "save_top_k": Rule((int,), "an integer >= -1 (-1: keep all)", lambda v: v >= -1),
+}
+#: ``lightning.Trainer`` arguments a config may set (the harness sets callbacks, loggers, the
+#: output folder and ``gradient_clip_val`` itself).
+TRAINER_RULES: dict[str, Rule] = {
+    "max_epochs": STEPS.or_null(),
+    "min_epochs": COUNT.or_null(),
+    "max_steps": STEPS,
+    "min_steps": COUNT.or_null(),
+    "max_time": Rule((str, dict, type(None)), 'null, "DD:HH:MM:SS" or {"hours": ...}'),
+    "accelerator": TEXT,
+    "devices": Rule(
+        (int, str, list),
+        'an integer >= 1, "auto" or a list of device ids',
+        lambda v: not isinstance(v, int) or v >= 1,
+    ),
+    "num_nodes": POSITIVE_INT,
+    "strategy": TEXT,
+    "precision": Rule((int, str, type(None)), 'null, 16, 32, 64, "bf16-mixed", "16-mixed", ...'),
+    "log_every_n_steps": POSITIVE_INT,
+    "val_check_interval": Rule(
+        (int, float, type(None)), "null or a number > 0", lambda v: v is None or v > 0
+    ),
+    "check_val_every_n_epoch": POSITIVE_INT.or_null(),
+    "num_sanity_val_steps": STEPS,
+    "limit_train_batches": POSITIVE.or_null(),
+    "limit_val_batches": NON_NEGATIVE.or_null(),
+    "limit_test_batches": NON_NEGATIVE.or_null(),
+    "overfit_batches": NON_NEGATIVE,
+    "accumulate_grad_batches": POSITIVE_INT,
+    "fast_dev_run": Rule(
+        (bool, int), "true, false or an integer >= 0", lambda v: isinstance(v, bool) or v >= 0
+    ),
+    "enable_progress_bar": BOOL,
+    "enable_model_summary": BOOL,
+    "deterministic": Rule((bool, str, type(None)), 'null, true, false or "warn"'),
+    "benchmark": BOOL.or_null(),
+    "detect_anomaly": BOOL,
+    "sync_batchnorm": BOOL,
+    "use_distributed_sampler": BOOL,
+    "reload_dataloaders_every_n_epochs": COUNT,
+    "profiler": TEXT.or_null(),
+}
+#: Constraints on model arguments beyond the type of their default (any model that has them).
+MODEL_ARG_RULES: dict[str, Rule] = {
+    "lr": POSITIVE,
+    "dropout": FRACTION,
+    "lora_dropout": FRACTION,
+    "drop_rate": FRACTION,
+    "in_samples": POSITIVE_INT,
+    "d_model": POSITIVE_INT,
+    "n_layers": POSITIVE_INT,
+    "n_heads": POSITIVE_INT,
+    "patch_size": POSITIVE_INT,
+    "lora_r": COUNT,
+    "num_experts": POSITIVE_INT,
+    "num_experts_per_token": POSITIVE_INT,
+    "moe_loss_coef": NON_NEGATIVE,
+    "base_model": TEXT.or_null(),
+    "gpt2": TEXT.or_null(),
+}
+
+
+def rule_from_default(default: Any) -> Rule:
+    """The rule a constructor argument's default implies (None or no default: any value)."""
+    for kind, rule in ((bool, BOOL), (int, INT), (float, NUMBER), (str, TEXT)):
+        if isinstance(default, kind):
+            return rule
+    if isinstance(default, list | tuple):
+        return LIST
+    return ANY
+
+
+def signature_rules(*callables: Callable) -> dict[str, Rule]:
+    """``{argument: rule from its default}`` of the named arguments of ``callables``."""
+    rules = {}
+    for function in callables:
+        for param in inspect.signature(function).parameters.values():
+            if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL) or param.name == "self":
+                continue
+            empty = param.default is inspect.Parameter.empty
+            rules.setdefault(param.name, ANY if empty else rule_from_default(param.default))
+    return rules
+
+
+def model_arg_rules(model: str) -> dict[str, Rule]:
+    """Rules of ``model_args`` for ``model``: the keys of :py:data:`MODEL_ARGS`, typed by the
+    defaults of the model's (and its Lightning module's) constructor and :py:data:`MODEL_ARG_RULES`."""
+    from seisbench_llm.training.lit import LIT_MODULES
+
+    lit = LIT_MODULES[model]
+    inner = lit.__init__
+    if model == "seismollm":
+        from seisbench_llm.models.seismollm import SeisMoLLM
+
+        inner = SeisMoLLM.__init__
+    elif model in ("eqtransformer", "phasenet"):
+        import seisbench.models as sbm
+
+        inner = {"eqtransformer": sbm.EQTransformer, "phasenet": sbm.PhaseNet}[model].__init__
+    typed = signature_rules(lit.__init__, inner)
+    return {key: MODEL_ARG_RULES.get(key, typed.get(key, ANY)) for key in MODEL_ARGS[model]}
+
+
+def data_arg_rules(data: str) -> dict[str, Rule] | None:
+    """Rules of ``data_args`` for dataset ``data`` from its class's constructor (and SeisBench's
+    ``WaveformDataset``, which receives the remaining keyword arguments); None if ``data`` names
+    no known dataset class (the harness reports that when it loads the data)."""
+    import seisbench.data as sbd
+
+    if data.lower() == "synthetic":
+        from seisbench_llm.data import Synthetic as cls
+    elif data.lower() == "diting":
+        from seisbench_llm.data.diting import DiTing as cls
+    elif Path(data).expanduser().is_dir():
+        cls = sbd.WaveformDataset
+    else:
+        cls = getattr(sbd, data, None)
+        if not (isinstance(cls, type) and issubclass(cls, sbd.WaveformDataset)):
+            return None
+    rules = signature_rules(
+        cls.__init__, sbd.BenchmarkDataset.__init__, sbd.WaveformDataset.__init__
+    )
+    if cls is sbd.WaveformDataset:
+        rules.pop("path")  # given by ``data`` itself
+    return rules
+
+
+def check_section(given: Any, rules: dict[str, Rule], what: str) -> dict[str, Any]:
+    """Check every key of ``given`` against ``rules``; one line per problem (the first raised)."""
+    OBJECT.check(what, given)
+    unknown = sorted(set(given) - set(rules))
     if unknown:
         raise ConfigError(
-            f"Unknown key(s) in {what}: {', '.join(unknown)}. Valid keys: {', '.join(sorted(valid))}"
+            f"Unknown key(s) in {what}: {', '.join(unknown)}. Valid keys: {', '.join(sorted(rules))}"
         )
+    for key, value in given.items():
+        rules[key].check(f"{what}.{key}" if what != "config" else key, value)
+    return given
+
+
+def _named(value: dict | str) -> dict[str, Any]:
+    """``"adam"`` -> ``{"name": "adam"}``; a copy of dicts."""
+    return {"name": value} if isinstance(value, str) else dict(value)
 
 
 def validate_config(raw: dict[str, Any], path: str | os.PathLike | None = None) -> Config:
-    """Check a config dict and fill defaults.
+    """Check a config dict against the typed schema and fill defaults.
 
-    :raises ConfigError: On a missing or unknown key or an invalid value.
+    :raises ConfigError: On a missing or unknown key or a value of the wrong type or range; the
+                         message names the key, the value and what is allowed.
     """
-    _keys(raw, set(DEFAULTS) | set(REQUIRED), "config")
+    check_section(raw, CONFIG_RULES, "config")
     for key in REQUIRED:
         if key not in raw:
             raise ConfigError(f"Missing required key '{key}'")
     cfg = copy.deepcopy(DEFAULTS)
     cfg.update(copy.deepcopy(raw))
-
-    cfg["model"] = _choice(cfg["model"], MODELS, "model")
-    cfg["task"] = _choice(cfg["task"], TASKS, "task")
+    for key in ("model", "task", "setting"):
+        cfg[key] = cfg[key].lower()
     if cfg["model"] != "seismollm" and cfg["task"] != "picking":
         raise ConfigError(
             f"Model '{cfg['model']}' only supports task 'picking', got '{cfg['task']}'"
         )
-    cfg["setting"] = _choice(cfg["setting"], SETTINGS, "setting")
-    if not isinstance(cfg["data"], str) or not cfg["data"]:
-        raise ConfigError("data must be a dataset class name or a path")
-    _keys(cfg["data_args"], set(cfg["data_args"]), "data_args")
-    _keys(cfg["model_args"], MODEL_ARGS[cfg["model"]], f"model_args of {cfg['model']}")
-    _keys(cfg["trainer_args"], set(cfg["trainer_args"]), "trainer_args")
+    data_rules = data_arg_rules(cfg["data"])
+    if data_rules is not None:
+        check_section(cfg["data_args"], data_rules, "data_args")
+    check_section(cfg["model_args"], model_arg_rules(cfg["model"]), "model_args")
+    check_section(cfg["trainer_args"], TRAINER_RULES, "trainer_args")
 
-    opt = cfg["optimizer"]
-    if isinstance(opt, str):
-        opt = {"name": opt}
-    _keys(opt, OPTIMIZER_KEYS, "optimizer")
-    opt = {**DEFAULTS["optimizer"], **opt}
-    opt["name"] = _choice(opt["name"], OPTIMIZERS, "optimizer")
-    cfg["optimizer"] = opt
-
-    sched = cfg["lr_scheduler"]
-    if sched is not None:
-        if isinstance(sched, str):
-            sched = {"name": sched}
-        _keys(sched, {"name"} | set().union(*SCHEDULER_KEYS.values()), "lr_scheduler")
-        name = _choice(sched.get("name"), SCHEDULERS, "lr_scheduler")
-        _keys(
-            {k: v for k, v in sched.items() if k != "name"},
-            SCHEDULER_KEYS[name],
-            f"lr_scheduler '{name}'",
-        )
-        sched["name"] = name
-        cfg["lr_scheduler"] = sched
-
-    ckpt = cfg["checkpointing"]
-    _keys(ckpt, CHECKPOINT_KEYS, "checkpointing")
+    opt = check_section(_named(cfg["optimizer"]), OPTIMIZER_RULES, "optimizer")
+    cfg["optimizer"] = {**DEFAULTS["optimizer"], **opt, "name": opt.get("name", "adam").lower()}
+    if cfg["lr_scheduler"] is not None:
+        sched = _named(cfg["lr_scheduler"])
+        name = sched.get("name")
+        choice(SCHEDULERS).check("lr_scheduler.name", name)
+        name = name.lower()
+        params = {k: v for k, v in sched.items() if k != "name"}
+        check_section(params, SCHEDULER_RULES[name], f"lr_scheduler '{name}'")
+        cfg["lr_scheduler"] = {"name": name, **params}
+    ckpt = check_section(cfg["checkpointing"], CHECKPOINT_RULES, "checkpointing")
     cfg["checkpointing"] = {**DEFAULTS["checkpointing"], **ckpt}
-
-    for key in ("batch_size", "num_workers", "seed"):
-        if not isinstance(cfg[key], int) or cfg[key] < (1 if key == "batch_size" else 0):
-            raise ConfigError(
-                f"{key} must be a {'positive' if key == 'batch_size' else 'non-negative'} integer, got {cfg[key]!r}"
-            )
-    for key in ("early_stopping_patience", "max_train_samples", "max_eval_samples"):
-        if cfg[key] is not None and (not isinstance(cfg[key], int) or cfg[key] < 1):
-            raise ConfigError(f"{key} must be null or a positive integer, got {cfg[key]!r}")
-    if cfg["gradient_clip"] is not None and not isinstance(cfg["gradient_clip"], int | float):
-        raise ConfigError(f"gradient_clip must be null or a number, got {cfg['gradient_clip']!r}")
     return Config(cfg, Path(path) if path is not None else None)
 
 
@@ -230,3 +421,61 @@ def load_config(path: str | os.PathLike) -> Config:
     except json.JSONDecodeError as e:
         raise ConfigError(f"Config file {path} is not valid JSON: {e}") from e
     return validate_config(raw, path)
+
+
+def checkpoint_identity(hparams: dict[str, Any]) -> dict[str, str]:
+    """Model, task and setting of a harness checkpoint, from the Lightning module's hyperparameters
+    (only SeisMoLLM's module has ``setting``, only SeisMoE's ``num_experts``, EQTransformer's
+    ``rotate_array``)."""
+    if "setting" in hparams:
+        return {
+            "model": "seismollm",
+            "task": str(hparams.get("task", "picking")),
+            "setting": str(hparams["setting"]),
+        }
+    if "num_experts" in hparams:
+        return {"model": "seismoe", "task": "picking"}
+    if "rotate_array" in hparams:
+        return {"model": "eqtransformer", "task": "picking"}
+    return {"model": "phasenet", "task": "picking"}
+
+
+def check_checkpoint(cfg: Config, path: str | os.PathLike) -> Path:
+    """Refuse a checkpoint that is missing, unreadable or of another model, task or setting than
+    ``cfg``, with one line naming the file and what it holds.
+
+    :param cfg: The validated config the checkpoint is used with.
+    :param path: A Lightning checkpoint written by the harness.
+    :return: The checkpoint path.
+    :raises ConfigError: The checkpoint cannot be used with ``cfg``.
+    """
+    import pickle
+
+    import torch
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"checkpoint {path} does not exist")
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError, OSError) as error:
+        first = (str(error).strip().splitlines() or [""])[0][:160]
+        raise ConfigError(
+            f"checkpoint {path} is truncated or not a checkpoint ({type(error).__name__}: "
+            f"{first}); use a .ckpt written by benchmarks/train.py"
+        ) from error
+    if not isinstance(content, dict) or "state_dict" not in content:
+        raise ConfigError(
+            f"checkpoint {path} holds no Lightning state_dict; use a .ckpt written by "
+            "benchmarks/train.py"
+        )
+    found = checkpoint_identity(dict(content.get("hyper_parameters") or {}))
+    wanted = {key: cfg.raw[key] for key in found}
+    if found != wanted:
+        held = ", ".join(f"{k} {v}" for k, v in found.items())
+        expected = ", ".join(f"{k} {v}" for k, v in wanted.items())
+        raise ConfigError(
+            f"checkpoint {path} holds {held}, but config {cfg.run_name} is {expected}; use the "
+            "config the checkpoint was trained with"
+        )
+    return path

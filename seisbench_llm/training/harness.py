@@ -10,6 +10,8 @@ from typing import Any
 
 import lightning as L
 import numpy as np
+import requests
+import seisbench
 import seisbench.data as sbd
 import seisbench.generate as sbg
 import torch
@@ -54,7 +56,14 @@ def load_dataset(cfg: Config) -> sbd.WaveformDataset:
         and issubclass(cls, sbd.WaveformDataset)
         and cls is not sbd.WaveformDataset
     ):
-        return cls(**args)
+        try:
+            return cls(**args)
+        except requests.exceptions.RequestException as error:  # not cached, and offline
+            raise ConfigError(
+                f"data {name!r}: dataset not in the SeisBench cache "
+                f"({seisbench.cache_data_root}), needs a download, and the download failed "
+                f"(offline? {type(error).__name__}); download it once on a machine with network"
+            ) from error
     valid = sorted(
         n
         for n in dir(sbd)
@@ -166,7 +175,12 @@ def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) ->
     ]
     if cfg.early_stopping_patience:
         callbacks.append(
-            EarlyStopping(monitor=ckpt["monitor"], patience=cfg.early_stopping_patience, mode="min")
+            EarlyStopping(  # not strict: a run may end before its first validation
+                monitor=ckpt["monitor"],
+                patience=cfg.early_stopping_patience,
+                mode="min",
+                strict=False,
+            )
         )
     callbacks += extra_callbacks or []
     loggers = [CSVLogger(out_dir, name="logs", version="")]

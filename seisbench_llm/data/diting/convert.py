@@ -46,6 +46,7 @@ from seisbench_llm.data.diting.splits import (
     random_splits,
 )
 from seisbench_llm.data.diting.summary import DiTingConversionSummary
+from seisbench_llm.outputs import check_output_dir
 
 __all__ = ["convert_diting"]
 
@@ -97,6 +98,7 @@ def convert_diting(
     :return: Counts of rows read, written and skipped per reason, and traces per split.
     :raises FileNotFoundError: If ``src`` is not a folder or holds no DiTing part file.
     :raises FileExistsError: If ``dst`` holds a dataset and ``overwrite`` is False.
+    :raises seisbench_llm.outputs.OutputError: If ``dst`` is a file or not writable (a ValueError).
     :raises ValueError: For invalid split settings or a ``split_column`` absent from a CSV.
     """
     src = Path(src).expanduser()
@@ -113,6 +115,7 @@ def convert_diting(
     metadata_path, waveforms_path = dst / "metadata.csv", dst / "waveforms.hdf5"
     if not overwrite and (metadata_path.exists() or waveforms_path.exists()):
         raise FileExistsError(f"{dst} already holds a dataset; pass overwrite=True to replace it")
+    check_output_dir(dst, "destination", create=False)  # before any row is read
 
     summary = DiTingConversionSummary(source=src, destination=dst, light=light)
     wanted = sorted(set(range(N_PARTS)) | set(found)) if parts is None else sorted(set(parts))
