@@ -17,7 +17,13 @@ from seisbench.models import WaveformModel
 from seisbench_llm.models.embedder import MultiScaleEmbedder, patchify, unpatchify
 from seisbench_llm.models.gpt2 import GPT2Backbone
 from seisbench_llm.models.heads import PickingHead, PooledHead
-from seisbench_llm.models.inputs import InputHandling, cut_window, p_time_of, station_key
+from seisbench_llm.models.inputs import (
+    InputHandling,
+    check_annotate_args,
+    cut_window,
+    p_time_of,
+    station_key,
+)
 from seisbench_llm.weights import RegistryMixin
 
 TASKS = ("picking", "polarity", "magnitude", "distance", "back_azimuth")
@@ -371,7 +377,9 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
         :py:class:`seisbench_llm.models.inputs.InputHandling`. With ``optimized`` (default True)
         this is ``self.inference_model().annotate_async(...)``.
         """
-        if self._uses_inference_copy({**self.default_args, **kwargs}):
+        argdict = {**self.default_args, **kwargs}
+        check_annotate_args(self, argdict)  # before the copy is made: bad arguments fail at once
+        if self._uses_inference_copy(argdict):
             return await self.inference_model().annotate_async(stream, copy=copy, **kwargs)
         return await super().annotate_async(stream, copy=copy, **kwargs)
 
@@ -403,6 +411,7 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
         if self.task == "picking":
             return super().classify(stream, **kwargs)
         argdict = {**self.default_args, **kwargs}
+        check_annotate_args(self, argdict)
         model = self.inference_model() if self._uses_inference_copy(argdict) else self
         stations, windows, starts = model._classify_windows(stream, argdict)
         batch_size = argdict.get("batch_size", self._annotate_args["batch_size"][1])
