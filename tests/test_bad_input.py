@@ -10,18 +10,10 @@ import seisbench.util as sbu
 import torch
 
 from seisbench_llm import SeisMoE
+from seisbench_llm.benchmarking import TINY_SEISMOLLM as TINY
 from seisbench_llm.models.inputs import add_input_handling
 from seisbench_llm.models.seismollm import SeisMoLLM
 
-TINY = dict(
-    d_model=32,
-    n_heads=2,
-    n_layers=1,
-    n_positions=128,
-    embed_channels=(4, 8, 4, None),
-    head_channels=(8, 8, 8, 6),
-    lora_r=2,
-)
 T0 = obspy.UTCDateTime(2024, 1, 1)
 
 
