@@ -322,16 +322,16 @@ def cut_window(
     """
     window = np.zeros((n_components, n_samples), dtype=np.float32)
     has_data = np.zeros(n_samples, dtype=bool)
+    rate = traces[0].stats.sampling_rate if traces else 1.0  # all traces have the model's rate
     for tr in traces:
-        rate = tr.stats.sampling_rate
         offset = int(round((tr.stats.starttime - start) * rate))
         a0, a1 = max(0, -offset), min(tr.stats.npts, n_samples - offset)
         if a1 > a0:
             window[components[tr.stats.channel[-1]], offset + a0 : offset + a1] = tr.data[a0:a1]
             has_data[offset + a0 : offset + a1] = True
-        for b0, b1 in bad:
-            i0 = max(int(np.floor((b0 - start) * rate)), 0)
-            has_data[i0 : max(int(np.ceil((b1 - start) * rate)) + 1, 0)] = False
+    for b0, b1 in bad:
+        i0 = max(int(np.floor((b0 - start) * rate)), 0)
+        has_data[i0 : max(int(np.ceil((b1 - start) * rate)) + 1, 0)] = False
     return window, bool(has_data.any())
 
 
