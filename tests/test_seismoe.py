@@ -1,5 +1,7 @@
 """SeisMoE and the mixture-of-experts layer."""
 
+import copy
+
 import numpy as np
 import obspy
 import pytest
@@ -8,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from seisbench_llm import SeisMoE, WeightsNotFoundError
+from seisbench_llm.models.inputs import add_input_handling
 from seisbench_llm.models.moe import MoEFeedForward, balance_loss
 
 
@@ -132,9 +135,10 @@ def test_annotate_and_classify(eqt):
     moe = SeisMoE.from_eqtransformer(eqt, expert_noise=0.0)
     ann = moe.annotate(st)
     assert sorted(tr.stats.channel for tr in ann) == ["SeisMoE_Detection", "SeisMoE_P", "SeisMoE_S"]
-    ref = eqt.annotate(st)
+    ref = add_input_handling(copy.deepcopy(eqt)).annotate(st)  # the baseline, same input path
+    assert [tr.stats.channel for tr in ref][:1] == ["EQTransformer_Detection"]
     for a, b in zip(ann, ref, strict=True):
-        assert a.stats.npts == b.stats.npts and a.stats.starttime == b.stats.starttime
+        assert a.stats.npts == b.stats.npts == 9000 and a.stats.starttime == b.stats.starttime == t0
         np.testing.assert_allclose(a.data, b.data, atol=1e-5)
     out = moe.classify(st, P_threshold=0.0001)
     assert len(out.picks) >= 1 and all(p.phase in ("P", "S") for p in out.picks)

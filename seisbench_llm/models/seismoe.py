@@ -12,17 +12,19 @@ import seisbench.models as sbm
 import torch
 from torch import nn
 
+from seisbench_llm.models.inputs import InputHandling
 from seisbench_llm.models.moe import MoEFeedForward
 from seisbench_llm.weights import RegistryMixin, WeightsNotFoundError, model_folder
 
 MOE_BLOCKS = ("transformer_d0", "transformer_d")
 
 
-class SeisMoE(RegistryMixin, sbm.EQTransformer):
+class SeisMoE(InputHandling, RegistryMixin, sbm.EQTransformer):
     """EQTransformer with mixture-of-experts feed-forwards in its transformer blocks.
 
     Everything else (architecture, annotate/classify, labels ``SeisMoE_Detection``, ``SeisMoE_P``,
-    ``SeisMoE_S``, thresholds, blinding, overlap) is EQTransformer's. Build it from a pretrained
+    ``SeisMoE_S``, thresholds, blinding, overlap) is EQTransformer's, with the package's input
+    handling around annotate (as SeisMoLLM's: :py:class:`~seisbench_llm.models.inputs.InputHandling`). Build it from a pretrained
     EQTransformer with :py:meth:`from_eqtransformer`; the constructor itself never downloads.
 
     :param num_experts: Experts per MoE layer.

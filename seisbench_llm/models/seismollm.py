@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -12,21 +13,21 @@ import obspy
 import seisbench.util as sbu
 import torch
 from seisbench.models import WaveformModel
-from torch import nn
 
 from seisbench_llm.models.embedder import MultiScaleEmbedder, patchify, unpatchify
 from seisbench_llm.models.gpt2 import GPT2Backbone
 from seisbench_llm.models.heads import PickingHead, PooledHead
+from seisbench_llm.models.inputs import (
+    InputHandling,
+    check_annotate_args,
+    cut_window,
+    p_time_of,
+    station_key,
+)
 from seisbench_llm.weights import RegistryMixin
 
 TASKS = ("picking", "polarity", "magnitude", "distance", "back_azimuth")
 POLARITY_CLASSES = ("U", "D")
-
-# Inside annotate/classify: (model, its inference copy). A context variable reaches the worker
-# threads SeisBench runs the forward passes in (asyncio.to_thread copies the context).
-_ACTIVE_INFERENCE: ContextVar[tuple[Any, nn.Module] | None] = ContextVar(
-    "seismollm_inference", default=None
-)
 
 _CITATION = (
     "Wang, X., Liu, F., Li, R., Xiao, Z., Zhang, Y., & Liu, C. (2025). SeisMoLLM: Advancing "
@@ -35,7 +36,7 @@ _CITATION = (
 )
 
 
-class SeisMoLLM(RegistryMixin, WaveformModel):
+class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
     """SeisMoLLM (Wang et al., 2025): waveforms -> multi-scale conv embedder -> latent patches ->
     the first GPT-2 blocks (causal, LoRA-adapted) -> a task head.
 
@@ -51,11 +52,12 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
     - ``"distance"``: ``(B,)`` epicentral distance in km in ``[0, distance_scale]``.
     - ``"back_azimuth"``: ``(B, 2)`` as (cos, sin) in ``[-1, 1]``.
 
-    ``annotate`` and ``classify`` run under ``torch.inference_mode`` on an inference copy
-    (:py:meth:`inference_model`; annotate argument ``optimized``, default True) in batches of 8
-    windows by default: on CPU, SeisBench's usual 256 is ~1.5x slower per window and needs
-    ~3 GiB more memory (on a GPU, pass a larger ``batch_size``). They never change the model,
-    its weights or its ``state_dict``.
+    ``annotate`` and ``classify`` handle bad input as described in
+    :py:mod:`seisbench_llm.models.inputs` and run, by default (annotate argument ``optimized``),
+    on :py:meth:`inference_model`, a faster copy for inference; build that copy once yourself to
+    annotate many streams. They use batches of 8 windows by default: on CPU, SeisBench's usual 256
+    is ~1.5x slower per window and needs ~3 GiB more memory (on a GPU, pass a larger
+    ``batch_size``). They never change the model, its weights or its ``state_dict``.
 
     :param task: One of ``"picking"``, ``"polarity"``, ``"magnitude"``, ``"distance"``,
                  ``"back_azimuth"``.
@@ -100,9 +102,9 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
     # 1/4/8/16/64/256: 103/69/64/72/79/98; peak RSS during annotate +0.44 GiB at 8, +3.5 at 256
     _annotate_args["batch_size"] = (_annotate_args["batch_size"][0], 8)
     _annotate_args["optimized"] = (
-        "Run annotate/classify on an inference copy of the model (BatchNorms folded into the "
-        "convs, LoRA merged in the copy, torch.inference_mode); same results as the model's own "
-        "eval forward to ~1e-5. False: the model's own forward.",
+        "Run annotate/classify on model.inference_model(), a copy with BatchNorms folded into the "
+        "convs, LoRA merged and torch.inference_mode; same results as the model's own eval "
+        "forward to ~1e-5. False: the model's own forward.",
         True,
     )
     _annotate_args["p_times"] = (
@@ -226,24 +228,34 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
             self.llm.add_lora(lora_r, lora_alpha, lora_dropout)
 
     # ------------------------------------------------------------------ model
+    #: True for the inference copy :py:meth:`inference_model` returns.
+    is_inference_copy = False
+
     @property
     def lora_r(self) -> int:
         return self.llm.lora_r
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
-        """Run the model on normalised waveforms ``(B, C, in_samples)``.
+        """Run the model on normalised waveforms ``(B, C, in_samples)``. ``annotate`` and
+        ``classify`` run each batch of windows through here, between :py:meth:`annotate_batch_pre`
+        and :py:meth:`annotate_batch_post`.
 
         :param logits: Return pre-activation values (picking, polarity) for numerically stable losses.
         """
-        active = _ACTIVE_INFERENCE.get()  # set by annotate: use its inference copy
-        if (
-            active is not None
-            and active[0] is self
-            and not self.training
-            and not torch.is_grad_enabled()
-        ):
-            return active[1](x, logits=logits)
-        return _run_parts(self, self.embedder, self.llm, self.head, x, logits)
+        with torch.inference_mode() if self.is_inference_copy else contextlib.nullcontext():
+            features = self.embedder(x)
+            tokens = self.llm(patchify(features, self.patch_size))
+            features = unpatchify(tokens, self.patch_size)
+            if self.task == "picking":
+                return self.head(features, logits=logits)
+            out = self.head(features)
+        if self.task == "polarity":
+            return out if logits else torch.softmax(out, dim=-1)
+        if self.task == "magnitude":
+            return torch.sigmoid(out[:, 0]) * self.magnitude_scale
+        if self.task == "distance":
+            return torch.sigmoid(out[:, 0]) * self.distance_scale
+        return torch.tanh(out)
 
     def load_gpt2_weights(self, source: str = "gpt2", local_files_only: bool | None = None) -> str:
         """Copy pretrained GPT-2 weights into the LLM blocks (see :py:meth:`GPT2Backbone.load_gpt2_weights`).
@@ -265,28 +277,49 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
         self.lora_alpha, self.lora_dropout = alpha, dropout
         self.llm.add_lora(r, alpha, dropout)
 
-    def inference_model(self) -> SeisMoLLMInference:
-        """A copy of this model for inference, computing what the model computes in eval mode.
+    def inference_model(self) -> SeisMoLLM:
+        """A copy of this model for inference (``is_inference_copy`` True): a SeisMoLLM to
+        annotate, classify and call like this one, computing what this model computes in eval mode.
 
-        BatchNorms and the 1x1 branch convs are folded into the convs, and unmerged LoRA adapters
-        are merged in the copy; this model is never changed, so it can keep training. Outputs
-        equal ``self.eval()(x)`` up to float32 rounding (probabilities within ~1e-5).
-        ``annotate`` and ``classify`` run on such a copy, made at the start of each call, unless
-        the annotate argument ``optimized`` is False. The copy holds the weights as they were
-        when it was made; it shares GPT-2's weight tensors with this model when there is no
-        LoRA to merge, and holds a merged copy of them otherwise.
+        In the copy, BatchNorms and the 1x1 branch convs are folded into the convs, LoRA adapters
+        are merged, and ``forward`` runs under ``torch.inference_mode``; it cannot be trained or
+        saved (save this model). This model is never changed, so it can keep training; the copy
+        holds the weights as they are now (sharing GPT-2's weight tensors when there is no LoRA
+        to merge). Outputs equal ``self.eval()(x)`` up to float32 rounding (probabilities within
+        ~1e-5). ``annotate``/``classify`` with ``optimized=True`` (the default) make such a copy at
+        the start of each call; make it once yourself to annotate many streams.
 
         Measured on CPU (2 threads, batch 8): about 10 % faster per window than the model with
         unmerged LoRA, about 3 % faster than the LoRA-merged model (the model is bounded by its
         convolutions and matrix products, which folding does not shrink).
         """
-        return SeisMoLLMInference(self)
+        if self.is_inference_copy:
+            return self
+        with torch.device("meta"):  # modules replaced below: build them without memory
+            fast = type(self)(**{**self.get_model_args(), "lora_r": 0})
+        fast.default_args = dict(self.default_args)
+        fast.embedder = self.embedder.fused()
+        fast.llm = self.llm.inference_copy()
+        fast.head = self.head.fused()
+        fast.llm_source = self.llm_source
+        fast.is_inference_copy = True
+        return fast.eval()
 
-    def _inference_copy_for(self, argdict: Mapping[str, Any]) -> SeisMoLLMInference | None:
-        argdict = {**self.default_args, **argdict}
-        if not self._argdict_get_with_default(argdict, "optimized"):
-            return None
-        return self.inference_model()
+    def train(self, mode: bool = True) -> SeisMoLLM:
+        if mode and self.is_inference_copy:
+            raise RuntimeError("This inference copy is for inference only; train its SeisMoLLM")
+        return super().train(mode)
+
+    def save(self, *args, **kwargs) -> None:
+        if self.is_inference_copy:
+            raise RuntimeError(
+                "An inference copy is not saved; save the SeisMoLLM it was made from"
+            )
+        super().save(*args, **kwargs)
+
+    def _uses_inference_copy(self, argdict: Mapping[str, Any]) -> bool:
+        optimized = argdict.get("optimized", self._annotate_args["optimized"][1])
+        return bool(optimized) and not self.is_inference_copy
 
     def get_model_args(self) -> dict[str, Any]:
         model_args = super().get_model_args()
@@ -339,50 +372,16 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
     async def annotate_async(
         self, stream: obspy.Stream, copy: bool = True, **kwargs
     ) -> obspy.Stream:
-        """Annotate a stream; see :py:meth:`seisbench.models.WaveformModel.annotate`.
-
-        On top of SeisBench's behaviour: integer data is converted to float; each channel is merged
-        into one trace; NaN/inf samples and gaps are replaced by the trace mean and the annotations
-        over those samples are set to NaN (masked);
-        every channel is padded with its mean at both ends (picking: by the blinding length; other
-        tasks: so that each input sample can be the P position of a window) and to at least one
-        window, then annotations are trimmed back to the input's time span, so short streams
-        (e.g. 30 s) and stream edges are annotated.
+        """Annotate a stream; see :py:meth:`seisbench.models.WaveformModel.annotate` and, for
+        bad input (NaN/inf, gaps, integers, missing components, short streams and stream edges),
+        :py:class:`seisbench_llm.models.inputs.InputHandling`. With ``optimized`` (default True)
+        this is ``self.inference_model().annotate_async(...)``.
         """
-        stream = _prepare_stream(stream)
-        if len(stream) == 0:
-            return obspy.Stream()
-        bad_spans = _mask_nonfinite(stream)
-        spans = _station_spans(stream)
-        if self.task == "picking":
-            pre, post = kwargs.get("blinding", self._annotate_args["blinding"][1])
-        else:  # every input sample can be the P position of some window
-            pre, post = self.p_position, self.in_samples - self.p_position - 1
-        sr = self.sampling_rate
-        _pad_stream(stream, self.in_samples / sr, pre / sr, post / sr)
-        inference = self._inference_copy_for(kwargs)
-        token = _ACTIVE_INFERENCE.set((self, inference)) if inference is not None else None
-        try:
-            output = await super().annotate_async(stream, copy=False, **kwargs)
-        finally:
-            if token is not None:
-                _ACTIVE_INFERENCE.reset(token)
-        for trace in output:
-            key = _station_key(trace)
-            t0, t1 = spans.get(key, (trace.stats.starttime, trace.stats.endtime))
-            trace.trim(t0, t1)
-            trace.data = np.asarray(trace.data, dtype=np.float32)
-            for b0, b1 in bad_spans.get(key, []):
-                i0 = max(int(np.floor((b0 - trace.stats.starttime) * trace.stats.sampling_rate)), 0)
-                i1 = int(np.ceil((b1 - trace.stats.starttime) * trace.stats.sampling_rate)) + 1
-                trace.data[i0:i1] = np.nan
-        return obspy.Stream([tr for tr in output if tr.stats.npts > 0])
-
-    def _predict_windows(self, segments: list, argdict: dict) -> list:
-        # SeisBench runs this in a worker thread under torch.no_grad; inference_mode also skips
-        # autograd's version counting and view tracking (grad modes are per thread: set here).
-        with torch.inference_mode():
-            return super()._predict_windows(segments, argdict)
+        argdict = {**self.default_args, **kwargs}
+        check_annotate_args(self, argdict)  # before the copy is made: bad arguments fail at once
+        if self._uses_inference_copy(argdict):
+            return await self.inference_model().annotate_async(stream, copy=copy, **kwargs)
+        return await super().annotate_async(stream, copy=copy, **kwargs)
 
     # ------------------------------------------------------------------ classify
     def classify_aggregate(self, annotations: obspy.Stream, argdict: dict) -> sbu.ClassifyOutput:
@@ -402,73 +401,79 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
           ``S_threshold``, default 0.3).
         - other tasks: one window per station, placed as in training with the P onset at sample
           ``p_position``. P onsets come from ``p_times`` (dict ``"NET.STA.LOC" -> UTCDateTime``, a
-          PickList or one UTCDateTime); without them the window starts at the stream start. Missing
-          data inside the window is zero-filled. Output dicts keyed by station id:
-          ``.magnitude``, ``.distance_km``, ``.back_azimuth_deg`` or ``.polarity`` (``"U"``/``"D"``)
-          with ``.polarity_probability``, plus ``.window_start``.
+          PickList, whose P picks are matched to stations exactly, or one UTCDateTime); without
+          them the window starts at the stream start. Missing data inside the window is
+          zero-filled; a station whose window holds no data at all is left out, with a warning.
+          Output dicts keyed by station id: ``.magnitude``, ``.distance_km``,
+          ``.back_azimuth_deg`` or ``.polarity`` (``"U"``/``"D"``) with
+          ``.polarity_probability``, plus ``.window_start``.
         """
         if self.task == "picking":
             return super().classify(stream, **kwargs)
-        self._verify_argdict(kwargs)
         argdict = {**self.default_args, **kwargs}
-        stream = _prepare_stream(stream)
-        out: dict[str, dict] = {"window_start": {}}
-        if len(stream):
-            _mask_nonfinite(stream)
-            self.annotate_stream_pre(stream, argdict)
-            stream = self.annotate_stream_validate(stream, argdict)
-        if len(stream) == 0:
-            return self._classify_output(out, np.zeros((0, 0)), [])
-        p_times = argdict.get("p_times")
-        comp_dict, _ = self._build_comp_dict(
-            stream, self._argdict_get_with_default(argdict, "flexible_horizontal_components")
-        )
-        strict = self._argdict_get_with_default(argdict, "strict")
-        stations, windows = [], []
-        sr = self.sampling_rate
-        key_of = _station_key
-        for key in sorted({key_of(tr) for tr in stream}):
-            traces = [tr for tr in stream if key_of(tr) == key]
-            if strict and len({comp_dict.get(tr.id[-1]) for tr in traces} - {None}) < len(
-                self.component_order
-            ):
-                continue
-            p = _lookup_p_time(p_times, key)
-            start = (
-                (p - self.p_position / sr)
-                if p is not None
-                else min(tr.stats.starttime for tr in traces)
-            )
-            window = np.zeros((len(self.component_order), self.in_samples), dtype=np.float32)
-            for tr in traces:
-                if tr.id[-1] not in comp_dict:
-                    continue
-                offset = int(round((tr.stats.starttime - start) * sr))
-                a0, a1 = max(0, -offset), min(tr.stats.npts, self.in_samples - offset)
-                if a1 > a0:
-                    window[comp_dict[tr.id[-1]], offset + a0 : offset + a1] = tr.data[a0:a1]
-            stations.append(key)
-            windows.append(window)
-            out["window_start"][key] = start
-        if not windows:
-            return self._classify_output(out, np.zeros((0, 0)), [])
-        was_training = self.training
-        self.eval()
-        batch_size = self._argdict_get_with_default(argdict, "batch_size")
-        forward = self._inference_copy_for(argdict) or self
+        check_annotate_args(self, argdict)
+        model = self.inference_model() if self._uses_inference_copy(argdict) else self
+        stations, windows, starts = model._classify_windows(stream, argdict)
+        batch_size = argdict.get("batch_size", self._annotate_args["batch_size"][1])
         preds = []
+        was_training = model.training
+        model.eval()
         try:
             with torch.inference_mode():
                 for i in range(0, len(windows), batch_size):
-                    x = torch.as_tensor(np.stack(windows[i : i + batch_size]), device=self.device)
-                    preds.append(forward(self.normalize(x.to(self.dtype))).float().cpu().numpy())
+                    x = torch.as_tensor(np.stack(windows[i : i + batch_size]))
+                    x = model.annotate_batch_pre(x.to(model.device, model.dtype), argdict)
+                    preds.append(model(x).float().cpu().numpy())
         finally:
-            self.train(was_training)
-        return self._classify_output(out, np.concatenate(preds), stations)
+            model.train(was_training)
+        pred = np.concatenate(preds) if preds else np.zeros((0, 2))
+        return self._classify_output(starts, pred, stations)
+
+    def _classify_windows(
+        self, stream: obspy.Stream, argdict: dict[str, Any]
+    ) -> tuple[list[str], list[np.ndarray], dict[str, obspy.UTCDateTime]]:
+        """One input window per station for the non-picking tasks (see :py:meth:`classify`)."""
+        self._verify_argdict({k: v for k, v in argdict.items() if k not in self.default_args})
+        stream, bad = self.prepare_input(stream, argdict)
+        if len(stream):
+            self.annotate_stream_pre(stream, argdict)
+            stream = self.annotate_stream_validate(stream, argdict)
+        components, n_comp = self.input_components(argdict), len(self.component_order)
+        stations, windows, starts = [], [], {}
+        for key in sorted({station_key(tr) for tr in stream}):
+            traces = [tr for tr in stream if station_key(tr) == key]
+            if (
+                argdict.get("strict", False)
+                and len({tr.stats.channel[-1] for tr in traces}) < n_comp
+            ):
+                continue
+            p = p_time_of(argdict.get("p_times"), key)
+            sr = self.sampling_rate
+            start = (
+                p - self.p_position / sr
+                if p is not None
+                else min(tr.stats.starttime for tr in traces)
+            )
+            window, has_data = cut_window(
+                traces, start, self.in_samples, components, n_comp, bad.get(key, [])
+            )
+            if not has_data:
+                end = start + (self.in_samples - 1) / sr
+                warnings.warn(
+                    f"Station {key}: no data in the {self.task} window {start} - {end}; "
+                    "station left out of the output",
+                    stacklevel=3,
+                )
+                continue
+            stations.append(key)
+            windows.append(window)
+            starts[key] = start
+        return stations, windows, starts
 
     def _classify_output(
-        self, out: dict, pred: np.ndarray, stations: list[str]
+        self, starts: dict, pred: np.ndarray, stations: list[str]
     ) -> sbu.ClassifyOutput:
+        out: dict[str, dict] = {"window_start": starts}
         if self.task == "polarity":
             out["polarity"] = {
                 s: POLARITY_CLASSES[int(np.argmax(p))] for s, p in zip(stations, pred, strict=True)
@@ -485,137 +490,3 @@ class SeisMoLLM(RegistryMixin, WaveformModel):
             name = "magnitude" if self.task == "magnitude" else "distance_km"
             out[name] = {s: float(p) for s, p in zip(stations, pred, strict=True)}
         return sbu.ClassifyOutput(self.name, **out)
-
-
-def _run_parts(
-    config: Any, embedder: nn.Module, llm: nn.Module, head: nn.Module, x: torch.Tensor, logits: bool
-) -> torch.Tensor:
-    """SeisMoLLM's forward with the given parts; ``config`` gives the task, patch size and scales."""
-    features = embedder(x)
-    tokens = llm(patchify(features, config.patch_size))
-    features = unpatchify(tokens, config.patch_size)
-    if config.task == "picking":
-        return head(features, logits=logits)
-    out = head(features)
-    if config.task == "polarity":
-        return out if logits else torch.softmax(out, dim=-1)
-    if config.task == "magnitude":
-        return torch.sigmoid(out[:, 0]) * config.magnitude_scale
-    if config.task == "distance":
-        return torch.sigmoid(out[:, 0]) * config.distance_scale
-    return torch.tanh(out)
-
-
-class SeisMoLLMInference(nn.Module):
-    """Inference-only copy of a :py:class:`SeisMoLLM` in eval mode, made by
-    :py:meth:`SeisMoLLM.inference_model`; ``forward(x, logits=False)`` as the model's.
-
-    Embedder and picking head with BatchNorms folded into the convs, GPT-2 with LoRA merged.
-    Not trainable, not meant to be saved: save the original model.
-    """
-
-    def __init__(self, model: SeisMoLLM):
-        super().__init__()
-        self.task = model.task
-        self.patch_size = model.patch_size
-        self.magnitude_scale = model.magnitude_scale
-        self.distance_scale = model.distance_scale
-        self.embedder = model.embedder.fused()
-        self.llm = model.llm.inference_copy()
-        self.head = model.head.fused()
-        self.eval()
-
-    def train(self, mode: bool = True) -> SeisMoLLMInference:
-        if mode:
-            raise RuntimeError("SeisMoLLMInference is for inference only; train the SeisMoLLM")
-        return super().train(False)
-
-    def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
-        return _run_parts(self, self.embedder, self.llm, self.head, x, logits)
-
-
-# ---------------------------------------------------------------------- stream helpers
-def _prepare_stream(stream: obspy.Stream) -> obspy.Stream:
-    """Copy, convert samples to float64 and merge each channel into one trace.
-
-    Gaps are filled with NaN (and later masked like other non-finite samples); of overlapping
-    records the later one is kept (ObsPy's merge method 1).
-    """
-    if not isinstance(stream, obspy.Stream):
-        raise TypeError(f"Expected an obspy.Stream, got {type(stream).__name__}")
-    stream = stream.copy()
-    for tr in stream:
-        tr.data = np.asarray(np.ma.filled(tr.data.astype(np.float64), np.nan))
-    stream = obspy.Stream([tr for tr in stream if tr.stats.npts > 0])
-    try:
-        stream.merge(method=1, fill_value=np.nan)
-    except Exception as e:  # e.g. one channel id with two sampling rates
-        raise ValueError(f"Cannot merge the traces of the input stream: {e}") from e
-    return stream
-
-
-def _mask_nonfinite(
-    stream: obspy.Stream,
-) -> dict[str, list[tuple[obspy.UTCDateTime, obspy.UTCDateTime]]]:
-    """Replace NaN/inf samples by the trace's finite mean; return their time spans per station."""
-    spans: dict[str, list] = {}
-    for tr in stream:
-        data = np.ma.getdata(tr.data)
-        bad = ~np.isfinite(data)
-        if not bad.any():
-            continue
-        fill = float(np.mean(data[~bad])) if (~bad).any() else 0.0
-        data[bad] = fill
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], bad.astype(np.int8), [0]])))
-        key = _station_key(tr)
-        for i0, i1 in zip(edges[::2], edges[1::2], strict=True):
-            spans.setdefault(key, []).append(
-                (
-                    tr.stats.starttime + i0 * tr.stats.delta,
-                    tr.stats.starttime + (i1 - 1) * tr.stats.delta,
-                )
-            )
-    return spans
-
-
-def _station_key(trace: obspy.Trace) -> str:
-    """``NET.STA.LOC``, the id SeisBench gives an instrument's annotations and picks."""
-    return f"{trace.stats.network}.{trace.stats.station}.{trace.stats.location}"
-
-
-def _station_spans(stream: obspy.Stream) -> dict[str, tuple[obspy.UTCDateTime, obspy.UTCDateTime]]:
-    """First and last sample time per instrument."""
-    spans: dict[str, tuple] = {}
-    for tr in stream:
-        key = _station_key(tr)
-        t0, t1 = spans.get(key, (tr.stats.starttime, tr.stats.endtime))
-        spans[key] = (min(t0, tr.stats.starttime), max(t1, tr.stats.endtime))
-    return spans
-
-
-def _pad_stream(stream: obspy.Stream, window_s: float, pre_s: float, post_s: float) -> None:
-    """Pad every (merged) channel with its mean: ``pre_s`` before its first sample, ``post_s`` after
-    its last, and to at least ``window_s + pre_s + post_s`` in total."""
-    for tr in stream:
-        t0 = tr.stats.starttime - pre_s
-        t1 = max(tr.stats.endtime + post_s, t0 + window_s + pre_s + post_s)
-        tr.trim(t0, t1, pad=True, fill_value=float(np.mean(tr.data)), nearest_sample=True)
-
-
-def _lookup_p_time(p_times: Any, key: str) -> obspy.UTCDateTime | None:
-    if p_times is None:
-        return None
-    if isinstance(p_times, obspy.UTCDateTime):
-        return p_times
-    if isinstance(p_times, sbu.PickList):
-        picks = [p for p in p_times if p.phase == "P" and p.trace_id.startswith(key.rstrip("."))]
-        return min((p.peak_time or p.start_time for p in picks), default=None)
-    if isinstance(p_times, Mapping):
-        for candidate in (key, key.rsplit(".", 1)[0], key.rstrip(".")):
-            if candidate in p_times:
-                return obspy.UTCDateTime(p_times[candidate])
-        return None
-    raise TypeError(
-        "p_times must be a dict 'NET.STA.LOC' -> UTCDateTime, a PickList or a UTCDateTime, "
-        f"got {type(p_times).__name__}"
-    )
