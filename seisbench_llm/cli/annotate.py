@@ -21,6 +21,7 @@ from seisbench_llm.cli.common import (
     weight_files,
     wrap,
 )
+from seisbench_llm.models.inputs import ready_for_annotation
 from seisbench_llm.picks_io import (
     PICK_COLUMNS,
     annotate_and_pick,
@@ -30,6 +31,7 @@ from seisbench_llm.picks_io import (
     write_picks_csv,
     write_quakeml,
 )
+from seisbench_llm.precision import PRECISIONS
 
 
 def _load_model(model_name: str, spec: str) -> Any:
@@ -197,6 +199,11 @@ def _run_annotate(args: argparse.Namespace) -> int:
     if device == "cuda" and not torch.cuda.is_available():
         raise CommandError("--device cuda: no CUDA device is available here; use --device cpu")
     model = _load_model(args.model, args.weights).to(device).eval()
+    try:
+        model = ready_for_annotation(model, args.precision)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    print(f"{args.model} on {device}, precision {getattr(model, 'precision', 'float32')}")
     argdict, thresholds = _annotate_args(model, args)
 
     title = f"{args.model} '{args.weights}'"
@@ -340,6 +347,14 @@ def add_annotate_parser(subparsers: argparse._SubParsersAction) -> None:
         choices=("cpu", "cuda"),
         default=None,
         help="where the model runs (default: cuda when available, else cpu)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="numeric precision of SeisMoLLM's forward pass (default auto: bfloat16 where the CPU "
+        "or GPU computes it natively, float16 on older GPUs, else float32; same picks as float32, "
+        "see docs/speed.md); other models run in float32",
     )
     parser.add_argument(
         "--batch-size",
