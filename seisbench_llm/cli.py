@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from seisbench_llm.picking.cli import add_pick_parser
 from seisbench_llm.picks_io import (
     PICK_COLUMNS,
     annotate_and_pick,
@@ -742,6 +743,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_annotate_parser,
     add_export_parser,
     add_list_parser,
+    add_pick_parser,
 ]
 
 
