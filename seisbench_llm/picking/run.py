@@ -211,6 +211,11 @@ def pick_archive(
         progress=progress,
     )
     chunks, no_data = plan_chunks(index, margin, grid, first_day, last_day)
+    if not chunks:
+        raise ValueError(
+            f"no data in {archive} for the selection {' '.join(select)} and days "
+            f"{start or 'first'} to {end or 'last'} ({len(index)} trace(s) indexed)"
+        )
     bad = index[index["reason"] != ""]
     summary = PickSummary(
         chunks=len(chunks),

@@ -149,6 +149,42 @@ def write_atomic(frame: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
+async def _classify_watched(model: Any, stream: Any, argdict: dict[str, Any]) -> Any:
+    """``model.classify_async`` that fails when one of its internal tasks fails.
+
+    SeisBench's annotate pipeline runs as asyncio tasks linked by queues; when one of them
+    raises (e.g. in the model's forward), the others wait on their queue forever. Every task
+    created here is tracked, and the first exception among them is raised.
+    """
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Task] = []
+
+    def factory(loop: Any, coro: Any, **kwargs: Any) -> asyncio.Task:
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        tasks.append(task)
+        return task
+
+    loop.set_task_factory(factory)
+    main = asyncio.ensure_future(model.classify_async(stream, **argdict))
+    while True:
+        done, _ = await asyncio.wait({main}, timeout=0.2)
+        if done:
+            return main.result()
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                main.cancel()
+                raise task.exception()
+
+
+def classify(model: Any, stream: Any, argdict: dict[str, Any]) -> Any:
+    """``model.classify(stream, **argdict)``, raising (not hanging) when the model fails."""
+    import asyncio
+
+    return asyncio.run(_classify_watched(model, stream, argdict))
+
+
 def pick_chunk(chunk: Chunk, settings: TaskSettings) -> dict[str, Any]:
     """Pick one chunk on a Dask worker and write its picks file.
 
@@ -160,7 +196,7 @@ def pick_chunk(chunk: Chunk, settings: TaskSettings) -> dict[str, Any]:
     started = time.perf_counter()
     stream = read_chunk(chunk, settings.patterns)
     model = get_worker().plugins[settings.plugin].model()
-    picks = model.classify(stream, **settings.argdict).picks if len(stream) else []
+    picks = classify(model, stream, settings.argdict).picks if len(stream) else []
     table = picks_table(picks, chunk)
     write_atomic(table, chunk.output(settings.out_dir))
     return {
