@@ -123,7 +123,7 @@ def measure(model_name: str, workers: int, args: argparse.Namespace, station_hou
         raise RuntimeError(f"{model_name}: chunks failed: {summary.failed}")
     per_hour = station_hours / 24 / (summary.seconds / 3600)
     result = {
-        "model": NAMES[model_name] + (" (tiny)" if args.tiny else ""),
+        "model": NAMES[model_name] + (" (tiny)" if args.tiny and model_name == "seismollm" else ""),
         "workers": workers,
         "chunks": summary.done,
         "wall_s": summary.seconds,

@@ -211,7 +211,7 @@ def test_chunks_equal_one_classify_of_the_stream(archive, cluster, tmp_path):
     stream.trim(obspy.UTCDateTime((day_start - margin) // grid * grid), nearest_sample=True)
     expected = [
         (p.phase, str(p.peak_time), round(float(p.peak_value), 4))
-        for p in model.classify(stream, P_threshold=0.15).picks
+        for p in model.classify(stream, P_threshold=0.1).picks
         if p.peak_time >= obspy.UTCDateTime(DAYS[1])
     ]
     summary = run(
@@ -221,9 +221,9 @@ def test_chunks_equal_one_classify_of_the_stream(archive, cluster, tmp_path):
         select=[f"{NETWORK}.ST01"],
         start=DAYS[1],
         end=DAYS[2],
-        P_threshold=0.15,
+        P_threshold=0.1,
     )
-    assert summary.chunks == 2 and summary.done == 2 and summary.picks["P"] > 100
+    assert summary.chunks == 2 and summary.done == 2 and summary.picks["P"] > 1000
     picks = pd.read_parquet(tmp_path / "picks.parquet")
     got = [
         (phase, str(obspy.UTCDateTime(t.isoformat())), value)
