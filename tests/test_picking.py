@@ -277,3 +277,52 @@ def test_cli_errors_are_one_line(archive, tmp_path, capsys):
     assert "start 'yesterday-ish' is not a date" in capsys.readouterr().err
     assert main([*base, "--weights", str(torch_model), "--select", "A.B.C.D.E"]) == 1
     assert "is not NET[.STA[.LOC[.CHA]]]" in capsys.readouterr().err
+
+
+def test_folder_index_matches_sds_and_is_cached(archive, tmp_path, monkeypatch):
+    """A plain folder (layout detected) indexes to the same traces as the SDS tree; the index
+    is cached: unchanged files are not read again, a changed file is."""
+    import shutil
+
+    from seisbench_llm.picking import archive as archive_module
+    from seisbench_llm.picking.archive import detect_layout, index_archive
+    from seisbench_llm.picking.chunks import plan_chunks
+
+    folder = tmp_path / "flat"
+    folder.mkdir()
+    for path in archive.rglob("*.D.*"):
+        shutil.copy(path, folder / f"{path.name}.mseed")
+    assert detect_layout(archive) == "sds" and detect_layout(folder) == "folder"
+    cache = tmp_path / "index.parquet"
+    flat = index_archive(folder, cache=cache, progress=False)
+    sds = index_archive(archive, progress=False)
+    assert len(flat) == len(sds) == 3 * 3 * 3 - 3  # 3 stations x 3 days x 3 channels, 1 day missing
+    unreadable = flat[flat["reason"] != ""]
+    assert len(unreadable) == 1 and unreadable["station"].iloc[0] == ""  # station unknown
+    columns = ["network", "station", "channel", "start", "end"]
+    key = sorted(map(tuple, flat[flat["reason"] == ""][columns].to_numpy()))
+    assert key == sorted(map(tuple, sds[sds["reason"] == ""][columns].to_numpy()))
+    chunks, empty = plan_chunks(flat, 90.0, 30.0)
+    assert len(chunks) == 8 and empty == [(f"{NETWORK}.{MISSING[0]}.", MISSING[1])]
+
+    read = []
+    original = archive_module._header_rows
+    monkeypatch.setattr(
+        archive_module, "_header_rows", lambda p, m: read.append(p) or original(p, m)
+    )
+    again = index_archive(folder, cache=cache, progress=False)
+    assert read == [] and len(again) == len(flat)
+    changed = sorted(folder.iterdir())[0]
+    os.utime(changed, (time.time() + 10, time.time() + 10))
+    index_archive(folder, cache=cache, progress=False)
+    assert read == [changed]
+
+
+def test_selection_patterns():
+    from seisbench_llm.picking.archive import matches, seed_pattern
+
+    assert seed_pattern("XX") == "XX.*.*.*" and seed_pattern("XX.ST0?") == "XX.ST0?.*.*"
+    assert matches("XX.ST01..HHZ", ["YY", "XX.ST0[12]..HH?"])
+    assert not matches("XX.ST03..HHZ", ["XX.ST0[12]"])
+    with pytest.raises(ValueError, match="NET\\[.STA"):
+        seed_pattern("A.B.C.D.E")

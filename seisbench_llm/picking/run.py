@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -76,6 +77,7 @@ def dask_client(
             threads_per_worker=threads_per_worker,
             processes=True,
             dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # failed chunks are reported in the summary
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -109,8 +111,11 @@ def _run_chunks(
             if future.status == "finished":
                 future.result()
                 summary.done += 1
-            else:
-                error = future.exception()
+            else:  # "error" (raised, or its worker died), or "cancelled" (scheduler lost it)
+                try:
+                    error = future.exception()
+                except BaseException as cancelled:  # CancelledError
+                    error = cancelled
                 lines = str(error).strip().splitlines()
                 summary.failed[ids[future.key]] = (
                     f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
