@@ -13,15 +13,13 @@ from seisbench_llm.cli.common import (
     MODEL_NAMES,
     PROG,
     CommandError,
-    model_class,
     model_name,
     one_line,
     positive_int,
     probability,
-    weight_files,
     wrap,
 )
-from seisbench_llm.models.inputs import ready_for_annotation
+from seisbench_llm.models.loading import ModelLoadError, load_model, ready_for_annotation
 from seisbench_llm.picks_io import (
     PICK_COLUMNS,
     annotate_and_pick,
@@ -34,46 +32,12 @@ from seisbench_llm.picks_io import (
 from seisbench_llm.precision import PRECISIONS
 
 
-def _load_model(model_name: str, spec: str) -> Any:
-    """Load ``model_name`` with weights ``spec`` (a registry name or a weight file base path).
-
-    Raises
-    ------
-    CommandError
-        The weights are missing, unreadable, or do not fit the model.
-    """
-    from seisbench_llm.weights import WeightsCorruptError, WeightsNotFoundError, weight_paths
-
-    cls = model_class(model_name)
-    files = weight_files(spec)
+def _load_model(name: str, spec: str) -> Any:
+    """:py:func:`seisbench_llm.models.loading.load_model` (picking weights), errors as CommandError."""
     try:
-        if files is None:
-            model = cls.from_pretrained(spec)
-        else:
-            base, version = files
-            paths = weight_paths(base, version)
-            missing = [str(p) for p in paths if not p.is_file()]
-            if missing:
-                raise CommandError(
-                    f"weight file(s) not found: {', '.join(missing)} (--weights PATH names a "
-                    "SeisBench pair PATH.json + PATH.pt; a name without '/' is looked up in the "
-                    "local weight registry, see `seisbench-llm list`)"
-                )
-            model = cls.load(base, version_str=version)
-    except (WeightsNotFoundError, WeightsCorruptError) as error:
+        return load_model(name, spec)
+    except ModelLoadError as error:
         raise CommandError(str(error)) from error
-    except CommandError:
-        raise
-    except Exception as error:  # SeisBench's own lookups, a json of another class, ...
-        raise CommandError(
-            f"cannot load {model_name} weights '{spec}': {one_line(error)}"
-        ) from error
-    task = getattr(model, "task", "picking")
-    if task != "picking":
-        raise CommandError(
-            f"{model_name} weights '{spec}' are a '{task}' model; annotate needs picking weights"
-        )
-    return model
 
 
 def _collect_files(paths: Sequence[str], recursive: bool) -> tuple[list[Path], list[str]]:

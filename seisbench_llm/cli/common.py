@@ -4,8 +4,8 @@ lookup."""
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
+
+from seisbench_llm.models.loading import MODEL_NAMES
 
 PROG = "seisbench-llm"
 
@@ -14,8 +14,6 @@ class CommandError(Exception):
     """An error to report to the user as one line on stderr, without a traceback."""
 
 
-#: Models ``annotate`` and ``list`` know, by class name.
-MODEL_NAMES = ("SeisMoLLM", "SeisMoE", "EQTransformer", "PhaseNet")
 
 
 def wrap(*paragraphs: str) -> str:
@@ -57,31 +55,3 @@ def probability(value: str) -> float:
     if not 0.0 < number <= 1.0:
         raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {number}")
     return number
-
-
-def model_class(name: str) -> type:
-    """The model class called ``name`` (one of :py:data:`MODEL_NAMES`)."""
-    if name in ("SeisMoLLM", "SeisMoE"):
-        import seisbench_llm
-
-        return getattr(seisbench_llm, name)
-    import seisbench.models as sbm
-
-    return getattr(sbm, name)
-
-
-def weight_files(spec: str) -> tuple[Path, str | None] | None:
-    """Where ``--weights`` names weight files: their base path and version, else None.
-
-    A value with a path separator or ending in ``.json``/``.pt`` (optionally ``.v<N>``) is a path;
-    anything else is a weight name of the registry (such names contain neither).
-    """
-    path = Path(spec).expanduser()
-    from seisbench_llm.weights import WEIGHT_FILE_RE
-
-    match = WEIGHT_FILE_RE.fullmatch(path.name)
-    if match:
-        return path.with_name(match["name"]), match["version"]
-    if "/" in spec or os.sep in spec:
-        return path, None
-    return None

@@ -409,24 +409,3 @@ def add_input_handling(model: Any) -> Any:
         model.__class__ = _WITH_INPUT_HANDLING[cls]
     return model
 
-
-def ready_for_annotation(model: Any, precision: str = "auto") -> Any:
-    """A loaded model as the package's CLI and archive picking run it, made once per model.
-
-    SeisMoLLM becomes its inference copy (``model.inference_model(precision)``: BatchNorms folded,
-    LoRA merged, the forward pass at ``precision``); any other SeisBench model gets this module's
-    input handling (:py:func:`add_input_handling`) and runs in float32.
-
-    :param model: A SeisBench ``WaveformModel``, already on its device and in eval mode.
-    :param precision: One of :py:data:`seisbench_llm.precision.PRECISIONS`; other models than
-        SeisMoLLM accept only ``auto`` (meaning float32 for them) and ``float32``.
-    :raises ValueError: For a reduced precision asked of a model that runs only in float32.
-    """
-    if hasattr(model, "inference_model"):
-        return model.inference_model(precision)
-    if precision not in ("auto", "float32"):
-        raise ValueError(
-            f"precision {precision!r} is available for SeisMoLLM only; "
-            f"{type(model).__name__} runs in float32"
-        )
-    return add_input_handling(model)
