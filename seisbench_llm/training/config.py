@@ -244,7 +244,11 @@ TRAINER_RULES: dict[str, Rule] = {
     ),
     "num_nodes": POSITIVE_INT,
     "strategy": TEXT,
-    "precision": Rule((int, str, type(None)), 'null, 16, 32, 64, "bf16-mixed", "16-mixed", ...'),
+    "precision": Rule(
+        (int, str, type(None)),
+        '"auto", "float32", "bfloat16", "float16" (auto: the fastest precision the device computes '
+        'natively, see seisbench_llm.precision) or Lightning\'s own (32, "bf16-mixed", ...)',
+    ),
     "log_every_n_steps": POSITIVE_INT,
     "val_check_interval": Rule(
         (int, float, type(None)), "null or a number > 0", lambda v: v is None or v > 0

@@ -19,6 +19,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader, Dataset
 
+from seisbench_llm.precision import PRECISIONS, lightning_precision
 from seisbench_llm.training import pipelines
 from seisbench_llm.training.config import Config, ConfigError
 from seisbench_llm.training.lit import LIT_MODULES, BaseLit
@@ -194,6 +195,10 @@ def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) ->
         "log_every_n_steps": 10,
         **cfg.trainer_args,
     }
+    if trainer_args.get("precision") in PRECISIONS:  # the package's names, "auto" included
+        trainer_args["precision"] = lightning_precision(
+            trainer_args["precision"], trainer_args["accelerator"]
+        )
     return L.Trainer(
         default_root_dir=out_dir,
         callbacks=callbacks,
