@@ -198,3 +198,22 @@ def test_main_errors(real_eval, tmp_path, capsys):
     assert real_eval.main(["--no-classical", "--out", str(tmp_path)]) == 2
     with pytest.raises(SystemExit):
         real_eval.main(["SeisMoLLM"])
+
+
+def test_main_scores_registry_weights(real_eval, tmp_path, capsys):
+    import torch
+
+    from seisbench_llm import SeisMoLLM, export_weights
+    from seisbench_llm.benchmarking import TINY_SEISMOLLM
+
+    torch.manual_seed(0)
+    export_weights(SeisMoLLM(**TINY_SEISMOLLM), "realevaltest")
+    argv = ["SeisMoLLM:realevaltest", "--records", "CDV_1981", "RJOB_2009", "--out", str(tmp_path)]
+    assert real_eval.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| SeisMoLLM:realevaltest |" in out and "| classical" in out
+    with open(tmp_path / "summary.csv") as f:
+        summary = list(csv.DictReader(f))
+    assert [s["picker"] for s in summary] == ["SeisMoLLM:realevaltest", real_eval.CLASSICAL]
+    assert all(s["P_references"] == "2" and s["S_references"] == "1" for s in summary)
+    assert (tmp_path / "real_SeisMoLLM_realevaltest.png").is_file()
