@@ -120,13 +120,17 @@ def classical_picks(stream: Any) -> list:
     return sorted(picks, key=lambda p: p.peak_time)
 
 
-def model_picker(model_name: str, weights: str) -> Picker:
+def model_picker(model_name: str, weights: str, precision: str = "float32") -> Picker:
     """A picker that runs ``model_name`` with ``weights`` (a registry name or a weight file path,
-    loaded as ``seisbench-llm annotate --weights`` does) through SeisBench's ``classify``."""
-    from seisbench_llm.cli import _load_model
+    loaded and run as ``seisbench-llm annotate`` does) through SeisBench's ``classify``.
+
+    :param precision: Precision of SeisMoLLM's forward pass (see :py:mod:`seisbench_llm.precision`).
+    :raises seisbench_llm.models.loading.ModelLoadError: Weights that cannot be loaded.
+    """
+    from seisbench_llm.models.loading import load_model, ready_for_annotation
     from seisbench_llm.picks_io import annotate_and_pick
 
-    model = _load_model(model_name, weights).eval()
+    model = ready_for_annotation(load_model(model_name, weights).eval(), precision)
 
     def pick(stream: Any) -> list:
         return annotate_and_pick(model, stream, {})[1]
@@ -334,11 +338,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pickers: dict[str, Picker] = {}
     for model_name, weights in args.weights:
-        from seisbench_llm.cli import CommandError
-
         try:
             pickers[f"{model_name}:{weights}"] = model_picker(model_name, weights)
-        except CommandError as error:
+        except ValueError as error:  # ModelLoadError: missing or unreadable weights
             print(f"error: {error}", file=sys.stderr)
             return 2
     if not args.no_classical:
