@@ -538,7 +538,7 @@ def _split_counts(n: int, fractions: Sequence[float]) -> tuple[int, int]:
     return n_train, n_dev
 
 
-def _random_splits(groups: np.ndarray, fractions: Sequence[float], seed: int) -> np.ndarray:
+def random_splits(groups: np.ndarray, fractions: Sequence[float], seed: int) -> np.ndarray:
     """Split codes (0 train, 1 dev, 2 test) for traces in groups ``0..G-1``.
 
     The groups are shuffled as ``pandas.DataFrame.sample(frac=1, random_state=seed)`` does (the
@@ -692,11 +692,11 @@ def convert_diting(
         if split_column is not None:
             splits = np.frombuffer(bytes(output.splits), dtype=np.uint8)
         elif split_by == "event":
-            splits = _random_splits(
+            splits = random_splits(
                 np.frombuffer(output.events, dtype=np.int64), split_fractions, seed
             )
         else:
-            splits = _random_splits(np.arange(summary.written), split_fractions, seed)
+            splits = random_splits(np.arange(summary.written), split_fractions, seed)
         counts = np.bincount(splits, minlength=3)
         summary.splits = {name: int(n) for name, n in zip(_SPLITS, counts, strict=True) if n}
         _merge_metadata(tmp["names.csv"], tmp["rows.csv"], tmp["metadata.csv"], splits)

@@ -9,6 +9,10 @@ A config (see ``benchmarks/configs/``)::
                                          # "Synthetic", or a path to any SeisBench-format dataset
       "data_args": {"n_traces": 2000},   # keyword arguments of the dataset class
       "setting": "stead",                # seismollm pipelines: stead (6000 @ 100 Hz) | diting (8192 @ 50 Hz)
+      "window": null,                    # seismollm window placement: start | pick | diting (default
+                                         # from the setting: diting -> diting, else start)
+      "random_split": null,              # or {"fractions": [0.8, 0.1, 0.1], "seed": 0}: re-split the
+                                         # dataset at random by trace instead of its own split
       "model_args": {...},               # model constructor / Lightning-module arguments
       "trainer_args": {"max_epochs": 5, "accelerator": "cpu", "devices": 1},   # lightning.Trainer
       "batch_size": 32, "num_workers": 0,
@@ -93,6 +97,8 @@ DEFAULTS: dict[str, Any] = {
     "task": "picking",
     "data_args": {},
     "setting": "stead",
+    "window": None,
+    "random_split": None,
     "model_args": {},
     "trainer_args": {},
     "batch_size": 32,
@@ -217,7 +223,38 @@ def validate_config(raw: dict[str, Any], path: str | os.PathLike | None = None) 
             raise ConfigError(f"{key} must be null or a positive integer, got {cfg[key]!r}")
     if cfg["gradient_clip"] is not None and not isinstance(cfg["gradient_clip"], int | float):
         raise ConfigError(f"gradient_clip must be null or a number, got {cfg['gradient_clip']!r}")
+    _check_data_options(cfg)
     return Config(cfg, Path(path) if path is not None else None)
+
+
+def _check_data_options(cfg: dict[str, Any]) -> None:
+    """``window`` (SeisMoLLM only) and ``random_split``."""
+    from seisbench_llm.training.windows import WINDOWS
+
+    if cfg["window"] is not None:
+        if cfg["model"] != "seismollm":
+            raise ConfigError(
+                f"window applies to seismollm only ({cfg['model']} always uses the pick benchmark's windows)"
+            )
+        cfg["window"] = _choice(cfg["window"], WINDOWS, "window")
+    split = cfg["random_split"]
+    if split is None:
+        return
+    _keys(split, {"fractions", "seed"}, "random_split")
+    fractions = split.get("fractions", [0.8, 0.1, 0.1])
+    if (
+        not isinstance(fractions, list | tuple)
+        or len(fractions) != 3
+        or not all(isinstance(f, int | float) and f >= 0 for f in fractions)
+        or abs(sum(fractions) - 1) > 1e-6
+    ):
+        raise ConfigError(
+            f"random_split.fractions must be 3 non-negative numbers (train, dev, test) summing to 1, got {fractions!r}"
+        )
+    seed = split.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError(f"random_split.seed must be an integer, got {seed!r}")
+    cfg["random_split"] = {"fractions": [float(f) for f in fractions], "seed": seed}
 
 
 def load_config(path: str | os.PathLike) -> Config:
