@@ -47,8 +47,14 @@ MS_PER_BATCH = {"seismollm": 179.6, "eqtransformer": 39.0, "seismoe": 39.0, "pha
 NOMINAL_TRAIN = {"STEAD": 1_070_000, "ETHZ": 24_000, "DiTing": 222_000}
 #: Protocol B / A metrics that go into the table.
 B_METRICS = ("f1", "precision", "recall", "mae", "mae_all_traces", "r2", "macro_f1")
-A_METRICS = ("test_det_auc", "test_phase_mcc", "test_P_rmse_s", "test_P_mae_s",
-             "test_S_rmse_s", "test_S_mae_s")  # fmt: skip
+A_METRICS = (
+    "test_det_auc",
+    "test_phase_mcc",
+    "test_P_rmse_s",
+    "test_P_mae_s",
+    "test_S_rmse_s",
+    "test_S_mae_s",
+)
 OWN_SPLITS = {
     "STEAD": "STEAD's own (EQTransformer test list)",
     "ETHZ": "ETHZ's own (by event time)",
@@ -61,9 +67,14 @@ TINY = {
     "batch_size": 4,
     "num_workers": 0,
     "early_stopping_patience": None,
-    "trainer_args": {"accelerator": "cpu", "devices": 1, "max_epochs": 1,
-                     "limit_train_batches": 2, "limit_val_batches": 1,
-                     "enable_progress_bar": False},  # fmt: skip
+    "trainer_args": {
+        "accelerator": "cpu",
+        "devices": 1,
+        "max_epochs": 1,
+        "limit_train_batches": 2,
+        "limit_val_batches": 1,
+        "enable_progress_bar": False,
+    },
 }
 
 
@@ -76,10 +87,15 @@ def dataset_present(cfg) -> bool:
         from seisbench_llm.data.diting import default_diting_path
 
         light = bool(cfg.data_args.get("light"))
-        folders = [Path(cfg.data_args["path"])] if cfg.data_args.get("path") else (
-            [default_diting_path(True), default_diting_path(False)] if light
-            else [default_diting_path(False)]
-        )  # fmt: skip
+        folders = (
+            [Path(cfg.data_args["path"])]
+            if cfg.data_args.get("path")
+            else (
+                [default_diting_path(True), default_diting_path(False)]
+                if light
+                else [default_diting_path(False)]
+            )
+        )
     else:
         folders = [Path(seisbench.cache_data_root) / cfg.data.lower()]
     return any((f / "metadata.csv").is_file() and (f / "waveforms.hdf5").is_file() for f in folders)
@@ -225,8 +241,16 @@ def collect(configs: list, runs: Path, published: pd.DataFrame) -> pd.DataFrame:
             for rec in pd.read_csv(b).to_dict("records"):
                 for metric in B_METRICS:
                     if pd.notna(rec.get(metric)):
-                        rows.append({**base, "protocol": "B", "our split": split_label(cfg),
-                                     "target": rec["target"], "metric": metric, "ours": rec[metric]})  # fmt: skip
+                        rows.append(
+                            {
+                                **base,
+                                "protocol": "B",
+                                "our split": split_label(cfg),
+                                "target": rec["target"],
+                                "metric": metric,
+                                "ours": rec[metric],
+                            }
+                        )
         a = run / "protocol_a.json"
         if a.is_file():
             result = json.loads(a.read_text())
@@ -235,10 +259,20 @@ def collect(configs: list, runs: Path, published: pd.DataFrame) -> pd.DataFrame:
                     target = {"det": "detection", "phase": "phase identification"}.get(
                         metric.split("_")[1], metric.split("_")[1]
                     )
-                    rows.append({**base, "protocol": "A", "our split": split_label(cfg),
-                                 "target": target, "metric": metric, "ours": result[metric]})  # fmt: skip
-    ours = pd.DataFrame(rows, columns=["dataset", "model", "config", "protocol", "our split",
-                                       "target", "metric", "ours"])  # fmt: skip
+                    rows.append(
+                        {
+                            **base,
+                            "protocol": "A",
+                            "our split": split_label(cfg),
+                            "target": target,
+                            "metric": metric,
+                            "ours": result[metric],
+                        }
+                    )
+    ours = pd.DataFrame(
+        rows,
+        columns=["dataset", "model", "config", "protocol", "our split", "target", "metric", "ours"],
+    )
     pub = published.rename(columns={"value": "published", "split": "published split"})
     keys = ["dataset", "protocol", "model", "target", "metric"]
     table = ours.merge(pub, on=keys, how="outer")
@@ -248,8 +282,18 @@ def collect(configs: list, runs: Path, published: pd.DataFrame) -> pd.DataFrame:
 def markdown(table: pd.DataFrame) -> str:
     from seisbench_llm.training.metrics import results_table
 
-    cols = ["dataset", "protocol", "model", "target", "metric", "ours", "published",
-            "our split", "published split", "source"]  # fmt: skip
+    cols = [
+        "dataset",
+        "protocol",
+        "model",
+        "target",
+        "metric",
+        "ours",
+        "published",
+        "our split",
+        "published split",
+        "source",
+    ]
     records = table[cols].astype(object).where(table[cols].notna(), None).to_dict("records")
     return results_table(records, columns=cols)
 
@@ -263,13 +307,21 @@ def coverage_rows(configs: list, n: int) -> list[dict[str, Any]]:
     rows = []
     for cfg in configs:
         raw = cfg.to_dict()
-        raw["model_args"] = {**raw["model_args"], **{k: None for k in ("gpt2", "base_model")
-                                                     if k in raw["model_args"]}}  # fmt: skip
+        raw["model_args"] = {
+            **raw["model_args"],
+            **{k: None for k in ("gpt2", "base_model") if k in raw["model_args"]},
+        }
         plain = validate_config(raw, cfg.path)
         cov = lit_coverage(build_lit(plain), split_datasets(plain), n)
         for pipeline, c in cov.items():
-            rows.append({"config": cfg.run_name, "pipeline": pipeline, "windows": c["n"],
-                         **{k: c[k] for k in ("P", "S", "any", "all")}})  # fmt: skip
+            rows.append(
+                {
+                    "config": cfg.run_name,
+                    "pipeline": pipeline,
+                    "windows": c["n"],
+                    **{k: c[k] for k in ("P", "S", "any", "all")},
+                }
+            )
     return rows
 
 
@@ -278,17 +330,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS),
-                        help="datasets whose configs run (default: all three)")  # fmt: skip
-    parser.add_argument("--configs", nargs="+", metavar="NAME",
-                        help="only these configs (names as in benchmarks/configs, without .json)")  # fmt: skip
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=list(DATASETS),
+        choices=list(DATASETS),
+        help="datasets whose configs run (default: all three)",
+    )
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        metavar="NAME",
+        help="only these configs (names as in benchmarks/configs, without .json)",
+    )
     parser.add_argument("--gpus", type=int, default=1, help="GPUs per run (default 1; 0: CPU)")
-    parser.add_argument("--runs", type=Path, help="run folders (default benchmarks/runs/reproduce[_tiny])")
+    parser.add_argument(
+        "--runs", type=Path, help="run folders (default benchmarks/runs/reproduce[_tiny])"
+    )
     parser.add_argument("--dry-run", action="store_true", help="checks and plan only")
-    parser.add_argument("--tiny", action="store_true",
-                        help="tiny budget on CPU (8 traces, 2 steps, tiny models): checks the chain")  # fmt: skip
-    parser.add_argument("--coverage", action="store_true",
-                        help="print the label coverage of every config's pipelines and exit")  # fmt: skip
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="tiny budget on CPU (8 traces, 2 steps, tiny models): checks the chain",
+    )
+    parser.add_argument(
+        "--coverage",
+        action="store_true",
+        help="print the label coverage of every config's pipelines and exit",
+    )
     parser.add_argument("--coverage-windows", type=int, default=64, help="windows per pipeline")
     args = parser.parse_args(argv)
 
@@ -338,13 +407,15 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print(results_table(rows, float_format=".1f"))
         wall = sum(r["wall h (max)"] for r in rows)
-        print(f"Estimate: at most {wall:.0f} h wall time (max_epochs; early stopping ends most runs "
-              "sooner), from the SeisMoLLM paper's GPU training time per batch.")  # fmt: skip
+        print(
+            f"Estimate: at most {wall:.0f} h wall time (max_epochs; early stopping ends most runs "
+            "sooner), from the SeisMoLLM paper's GPU training time per batch."
+        )
     if args.dry_run or not runnable:
         return 0
 
     states = {}
-    for i, (cfg, path) in enumerate(runnable, 1):
+    for i, (cfg, _) in enumerate(runnable, 1):
         run = runs / cfg.run_name
         run.mkdir(parents=True, exist_ok=True)
         config_path = run / "reproduce_config.json"
@@ -352,8 +423,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{i}/{len(runnable)}] {cfg.run_name} ...", flush=True)
         t0 = time.time()
         states[cfg.run_name] = run_config(cfg, config_path, run)
-        print(f"[{i}/{len(runnable)}] {cfg.run_name}: {states[cfg.run_name]} "
-              f"({time.time() - t0:.0f} s)", flush=True)  # fmt: skip
+        print(
+            f"[{i}/{len(runnable)}] {cfg.run_name}: {states[cfg.run_name]} "
+            f"({time.time() - t0:.0f} s)",
+            flush=True,
+        )
 
     table = collect([c for c, _ in runnable], runs, pd.read_csv(PUBLISHED))
     table = table[table["dataset"].isin({c.data for c in configs})]

@@ -142,8 +142,12 @@ def write_stead(rng: np.random.Generator | None = None) -> Path:
 
 
 # -------------------------------------------------------------------------------------- ETHZ
-ETHZ_STATIONS = (("CH", "AAA", "HH", 100.0), ("CH", "BBB", "HH", 120.0), ("8D", "CCC", "HG", 200.0),
-                 ("C4", "DDD", "EH", 250.0))  # fmt: skip
+ETHZ_STATIONS = (
+    ("CH", "AAA", "HH", 100.0),
+    ("CH", "BBB", "HH", 120.0),
+    ("8D", "CCC", "HG", 200.0),
+    ("C4", "DDD", "EH", 250.0),
+)
 ETHZ_PHASES = (("Pg", "Sg"), ("Pn", "Sn"), ("P1", "S1"), ("P", "S"), ("PmP", "SmS"))
 ETHZ_POLARITIES = ("positive", "negative", None, "undecidable")
 
@@ -159,8 +163,9 @@ class _FakeETHClient:
         networks = {}
         for net, sta, band, rate in ETHZ_STATIONS:
             channels = [
-                Channel(f"{band}{c}", "", 46.0, 8.0, 500.0, 0.0, azimuth=az, dip=dip,
-                        sample_rate=rate)  # fmt: skip
+                Channel(
+                    f"{band}{c}", "", 46.0, 8.0, 500.0, 0.0, azimuth=az, dip=dip, sample_rate=rate
+                )
                 for c, az, dip in (("Z", 0.0, -90.0), ("N", 0.0, 0.0), ("E", 90.0, 0.0))
             ]
             station = Station(sta, 46.0 + 0.1 * len(networks), 8.0, 500.0, channels=channels)
@@ -175,8 +180,10 @@ class _FakeETHClient:
         x = _event_wave(n, onsets, self.rng) * 100
         header = {"network": network, "station": station, "sampling_rate": rate, "starttime": start}
         return obspy.Stream(
-            [obspy.Trace(x[i].astype(np.int32), {**header, "channel": band + c})
-             for i, c in enumerate("ZNE")]  # fmt: skip
+            [
+                obspy.Trace(x[i].astype(np.int32), {**header, "channel": band + c})
+                for i, c in enumerate("ZNE")
+            ]
         )
 
 
@@ -185,14 +192,31 @@ def _ethz_catalog(rng: np.random.Generator) -> tuple[Catalog, dict]:
     years = np.linspace(0, 1, ETHZ_EVENTS)
     for i in range(ETHZ_EVENTS):  # 2014 .. 2020: train, dev (2019-01-08 .. 2019-09-04), test
         t0 = obspy.UTCDateTime(2014, 3, 1) + years[i] * (6.5 * 365 * 86400)
-        origin = Origin(time=t0, latitude=46.5, longitude=8.5, depth=7000.0,
-                        time_errors={"uncertainty": 0.2}, latitude_errors={"uncertainty": 0.5},
-                        longitude_errors={"uncertainty": 0.5}, depth_errors={"uncertainty": 900.0})  # fmt: skip
-        mag = Magnitude(mag=round(float(rng.uniform(1.5, 3.5)), 1), magnitude_type="MLhc",
-                        mag_errors={"uncertainty": 0.2}, creation_info=CreationInfo(agency_id="SED"))  # fmt: skip
-        event = Event(resource_id=ResourceIdentifier(f"smi:ch.ethz.sed/sc20a/Event/2020x{i:04d}"),
-                      origins=[origin], magnitudes=[mag])  # fmt: skip
-        event.preferred_origin_id, event.preferred_magnitude_id = origin.resource_id, mag.resource_id
+        origin = Origin(
+            time=t0,
+            latitude=46.5,
+            longitude=8.5,
+            depth=7000.0,
+            time_errors={"uncertainty": 0.2},
+            latitude_errors={"uncertainty": 0.5},
+            longitude_errors={"uncertainty": 0.5},
+            depth_errors={"uncertainty": 900.0},
+        )
+        mag = Magnitude(
+            mag=round(float(rng.uniform(1.5, 3.5)), 1),
+            magnitude_type="MLhc",
+            mag_errors={"uncertainty": 0.2},
+            creation_info=CreationInfo(agency_id="SED"),
+        )
+        event = Event(
+            resource_id=ResourceIdentifier(f"smi:ch.ethz.sed/sc20a/Event/2020x{i:04d}"),
+            origins=[origin],
+            magnitudes=[mag],
+        )
+        event.preferred_origin_id, event.preferred_magnitude_id = (
+            origin.resource_id,
+            mag.resource_id,
+        )
         for j, (net, sta, band, _) in enumerate(ETHZ_STATIONS[: 2 + i % 3]):
             p_name, s_name = ETHZ_PHASES[(i + j) % len(ETHZ_PHASES)]
             tp = t0 + float(rng.uniform(2, 15))
@@ -202,9 +226,18 @@ def _ethz_catalog(rng: np.random.Generator) -> tuple[Catalog, dict]:
                 phases.append(("Pn" if p_name != "Pn" else "Pg", tp + 0.8))
             for k, (hint, t) in enumerate(phases):
                 wid = WaveformStreamID(net, sta, "", f"{band}Z")
-                polarity = ETHZ_POLARITIES[(i + j + k) % 4] if hint.upper().startswith("P") else None
-                event.picks.append(Pick(time=t, waveform_id=wid, phase_hint=hint,
-                                        evaluation_mode="manual", polarity=polarity))  # fmt: skip
+                polarity = (
+                    ETHZ_POLARITIES[(i + j + k) % 4] if hint.upper().startswith("P") else None
+                )
+                event.picks.append(
+                    Pick(
+                        time=t,
+                        waveform_id=wid,
+                        phase_hint=hint,
+                        evaluation_mode="manual",
+                        polarity=polarity,
+                    )
+                )
             onsets.setdefault((net, sta), []).extend([(tp, 20.0), (ts, 40.0)])
         events.append(event)
     return Catalog(events=events), onsets
@@ -240,12 +273,30 @@ def write_diting(rng: np.random.Generator | None = None) -> Path:
         p = int(rng.integers(500, 3000))
         s = p + int(rng.integers(100, 1500))
         rows.append(
-            {"part": 0, "key": key, "ev_id": 100 + i // 4, "evmag": round(float(rng.uniform(1, 5)), 1),
-             "mag_type": ("ML", "Ms", "mb")[i % 3], "p_pick": p, "p_clarity": "IE"[i % 2],
-             "p_motion": "UCRD"[i % 4], "s_pick": s, "net": "SC", "sta_id": 1 + i % 4,
-             "dis": round((s - p) / 50 * 8.0, 1), "st_mag": 2.0, "baz": float(rng.uniform(0, 360)),
-             **{f"{c}_{ph}_{k}_snr": 10.0 for c in "ZNE" for ph in "PS" for k in ("amplitude", "power")},
-             "P_residual": 0.1, "S_residual": -0.1}  # fmt: skip
+            {
+                "part": 0,
+                "key": key,
+                "ev_id": 100 + i // 4,
+                "evmag": round(float(rng.uniform(1, 5)), 1),
+                "mag_type": ("ML", "Ms", "mb")[i % 3],
+                "p_pick": p,
+                "p_clarity": "IE"[i % 2],
+                "p_motion": "UCRD"[i % 4],
+                "s_pick": s,
+                "net": "SC",
+                "sta_id": 1 + i % 4,
+                "dis": round((s - p) / 50 * 8.0, 1),
+                "st_mag": 2.0,
+                "baz": float(rng.uniform(0, 360)),
+                **{
+                    f"{c}_{ph}_{k}_snr": 10.0
+                    for c in "ZNE"
+                    for ph in "PS"
+                    for k in ("amplitude", "power")
+                },
+                "P_residual": 0.1,
+                "S_residual": -0.1,
+            }
         )
         waves[key] = _event_wave(9000, {p: 20.0, s: 40.0}, rng).T.astype(np.float32)  # (9000, 3)
     pd.DataFrame(rows).to_csv(src / "DiTing330km_part_0.csv")
@@ -262,9 +313,39 @@ def write_all() -> dict[str, Path]:
     return {"STEAD": write_stead(), "ETHZ": write_ethz(), "DiTing": write_diting()}
 
 
+_ROOT: list[Path] = []
+
+
+def miniature_root() -> Path:
+    """A SeisBench cache root holding the three miniatures, written once per test session."""
+    if not _ROOT:
+        import tempfile
+
+        import seisbench
+
+        root = Path(tempfile.mkdtemp(prefix="seisbench_llm_miniatures_"))
+        with mock.patch.object(seisbench, "cache_data_root", root / "datasets"):
+            write_all()
+        _ROOT.append(root)
+    return _ROOT[0]
+
+
+def use_miniatures(monkeypatch) -> Path:
+    """Point SeisBench (and subprocesses, through ``SEISBENCH_CACHE_ROOT``) at the miniatures."""
+    import seisbench
+
+    root = miniature_root()
+    monkeypatch.setattr(seisbench, "cache_data_root", root / "datasets")
+    monkeypatch.setattr(seisbench, "cache_model_root", root / "models" / "v3")
+    monkeypatch.setenv("SEISBENCH_CACHE_ROOT", str(root))
+    return root
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python tests/miniatures.py CACHE_ROOT   (then SEISBENCH_CACHE_ROOT=CACHE_ROOT)")
+        sys.exit(
+            "usage: python tests/miniatures.py CACHE_ROOT   (then SEISBENCH_CACHE_ROOT=CACHE_ROOT)"
+        )
     import os
 
     os.environ["SEISBENCH_CACHE_ROOT"] = sys.argv[1]  # read by seisbench at import

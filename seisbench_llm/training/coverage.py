@@ -139,6 +139,6 @@ def check_label_coverage(
                 f"Config '{name}': only {cov['any']:.0%} of {cov['n']} sampled earthquake windows of "
                 f"the {pipeline} pipeline hold a labelled phase (P {cov['P']:.0%}, S {cov['S']:.0%}; "
                 f"at least {MIN_COVERAGE:.0%} needed): the window placement does not fit this "
-                "dataset's traces (for SeisMoLLM on long traces such as ETHZ set \"window\": \"pick\")"
+                'dataset\'s traces (for SeisMoLLM on long traces such as ETHZ set "window": "pick")'
             )
     return result
