@@ -407,10 +407,13 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print(results_table(rows, float_format=".1f"))
         wall = sum(r["wall h (max)"] for r in rows)
-        print(
-            f"Estimate: at most {wall:.0f} h wall time (max_epochs; early stopping ends most runs "
-            "sooner), from the SeisMoLLM paper's GPU training time per batch."
-        )
+        if args.tiny:
+            print("Tiny budget: 2 training steps and 8 evaluation traces per config, on CPU.")
+        else:
+            print(
+                f"Estimate: at most {wall:.0f} h wall time (max_epochs; early stopping ends most "
+                "runs sooner), from the SeisMoLLM paper's GPU training time per batch."
+            )
     if args.dry_run or not runnable:
         return 0
 

@@ -169,3 +169,17 @@ def test_phase_window_long_span_short_trace_and_noise():
     assert x.shape == (3, 6000) and out["trace_p_arrival_sample"] == 500  # padded at the end
     x, _ = _window({}, n=9000)
     assert x.shape == (3, 6000)
+
+
+def test_eqtransformer_annotate_normalises_as_training():
+    """What the exported model sees through ``annotate`` equals the training input."""
+    import seisbench.generate as sbg
+    import torch
+
+    lit = harness.build_lit(validate_config({"model": "eqtransformer", "data": "x"}))
+    rng = np.random.default_rng(0)
+    raw = rng.normal(0, 1, (3, 6000)) * np.array([[1.0], [30.0], [0.01]]) + 5.0
+    state = {"X": (raw.copy(), {})}
+    sbg.Normalize(demean_axis=-1, amp_norm_axis=-1, amp_norm_type="peak")(state)
+    seen = lit.model.annotate_batch_pre(torch.tensor(raw[None], dtype=torch.float32), {})[0]
+    np.testing.assert_allclose(seen[:, 6:-6].numpy(), state["X"][0][:, 6:-6], atol=1e-3)
