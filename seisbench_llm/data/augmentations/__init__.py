@@ -31,9 +31,11 @@ from seisbench_llm.data.augmentations.amplitude import (
     StdNormalize,
 )
 from seisbench_llm.data.augmentations.columns import (
+    P_PHASES,
     PHASE_DICT,
     POLARITY_CLASSES,
     POLARITY_COLUMNS,
+    S_PHASES,
     TASKS,
     polarity_class,
 )
@@ -51,6 +53,8 @@ __all__ = [
     "PHASE_DICT",
     "POLARITY_CLASSES",
     "POLARITY_COLUMNS",
+    "P_PHASES",
+    "S_PHASES",
     "TASKS",
     "CircularShift",
     "Compose",

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PHASE_DICT", "POLARITY_CLASSES", "POLARITY_COLUMNS", "TASKS", "polarity_class"]
+__all__ = [
+    "PHASE_DICT",
+    "POLARITY_CLASSES",
+    "POLARITY_COLUMNS",
+    "P_PHASES",
+    "S_PHASES",
+    "TASKS",
+    "polarity_class",
+]
 
+#: Phase names counted as P and as S (those of STEAD, ETHZ, INSTANCE, ...; the pick benchmark's
+#: mapping, Münchmeyer et al. 2022).
+P_PHASES: tuple[str, ...] = ("p", "P", "P1", "Pg", "Pn", "pP", "PmP", "pwP", "pwPm")
+S_PHASES: tuple[str, ...] = ("s", "S", "S1", "Sg", "SmS", "Sn")
 
-#: Metadata pick columns and their phase (mapping of the pick benchmark, Münchmeyer et al. 2022).
+#: Metadata pick columns and their phase.
 PHASE_DICT: dict[str, str] = {
-    **{
-        f"trace_{p}_arrival_sample": "P"
-        for p in ("p", "P", "P1", "Pg", "Pn", "pP", "PmP", "pwP", "pwPm")
-    },
-    **{f"trace_{s}_arrival_sample": "S" for s in ("s", "S", "S1", "Sg", "SmS", "Sn")},
+    **{f"trace_{p}_arrival_sample": "P" for p in P_PHASES},
+    **{f"trace_{s}_arrival_sample": "S" for s in S_PHASES},
 }
 
 #: SeisMoLLM tasks, in the order of :py:data:`seisbench_llm.models.seismollm.TASKS`.
@@ -31,8 +40,9 @@ POLARITY_CLASSES: dict[str, int] = {
     "NEGATIVE": 1,
 }
 
-#: Metadata columns searched for the first-motion polarity, first match wins.
-POLARITY_COLUMNS: tuple[str, ...] = ("trace_polarity", "trace_P_polarity", "trace_p_polarity")
+#: Metadata columns searched for the first-motion polarity, first known value wins: the generic
+#: column, then one per P phase (ETHZ writes ``trace_<phase>_polarity`` for every pick).
+POLARITY_COLUMNS: tuple[str, ...] = ("trace_polarity", *(f"trace_{p}_polarity" for p in P_PHASES))
 
 
 def polarity_class(value: Any) -> int:
