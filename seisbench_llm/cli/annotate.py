@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from seisbench_llm.cli.common import (
-    MODEL_NAMES,
     PROG,
     CommandError,
-    model_name,
+    add_model_options,
     one_line,
-    positive_int,
-    probability,
     wrap,
 )
 from seisbench_llm.models.loading import ModelLoadError, load_model, ready_for_annotation
@@ -29,7 +26,6 @@ from seisbench_llm.picks_io import (
     write_picks_csv,
     write_quakeml,
 )
-from seisbench_llm.precision import PRECISIONS
 
 
 def _load_model(name: str, spec: str) -> Any:
@@ -281,19 +277,7 @@ def add_annotate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "paths", metavar="PATH", nargs="+", help="waveform file or folder of waveform files"
     )
-    parser.add_argument(
-        "--model",
-        required=True,
-        type=model_name,
-        choices=MODEL_NAMES,
-        help="model class (case-insensitive)",
-    )
-    parser.add_argument(
-        "--weights",
-        required=True,
-        metavar="NAME",
-        help="weight name in the local registry, or a path to a SeisBench weight file pair",
-    )
+    add_model_options(parser)
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -305,41 +289,6 @@ def add_annotate_parser(subparsers: argparse._SubParsersAction) -> None:
         "--overwrite",
         action="store_true",
         help="replace an earlier run in --out (its picks.csv, run.json and plots are removed)",
-    )
-    parser.add_argument(
-        "--device",
-        choices=("cpu", "cuda"),
-        default=None,
-        help="where the model runs (default: cuda when available, else cpu)",
-    )
-    parser.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default="auto",
-        help="numeric precision of SeisMoLLM's forward pass (default auto: bfloat16 where the CPU "
-        "or GPU computes it natively, float16 on older GPUs, else float32; same picks as float32, "
-        "see docs/speed.md); other models run in float32",
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=positive_int,
-        metavar="N",
-        default=None,
-        help="windows per forward pass (default: the model's, 256 for SeisBench models)",
-    )
-    parser.add_argument(
-        "--P-threshold",
-        type=probability,
-        metavar="X",
-        default=None,
-        help="P probability above which a pick is made (default: the weights' or 0.3)",
-    )
-    parser.add_argument(
-        "--S-threshold",
-        type=probability,
-        metavar="X",
-        default=None,
-        help="S probability above which a pick is made (default: the weights' or 0.3)",
     )
     parser.add_argument(
         "--quakeml", metavar="FILE", default=None, help="also write the picks as QuakeML to FILE"

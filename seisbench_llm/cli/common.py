@@ -55,3 +55,56 @@ def probability(value: str) -> float:
     if not 0.0 < number <= 1.0:
         raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {number}")
     return number
+
+
+def add_model_options(parser: argparse.ArgumentParser, where: str = "") -> None:
+    """The options that choose and run a picking model, shared by ``annotate`` and ``pick``:
+    ``--model``, ``--weights``, ``--device``, ``--precision``, ``--batch-size``,
+    ``--P-threshold``, ``--S-threshold``.
+
+    :param where: Where the model runs, for the help texts (e.g. ``" on each worker"``).
+    """
+    from seisbench_llm.precision import PRECISIONS
+
+    parser.add_argument(
+        "--model",
+        required=True,
+        type=model_name,
+        choices=MODEL_NAMES,
+        help="model class (case-insensitive)",
+    )
+    parser.add_argument(
+        "--weights",
+        required=True,
+        metavar="NAME",
+        help="weight name in the local registry, or a path to a SeisBench weight file pair",
+    )
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default=None,
+        help=f"where the model runs{where} (default: cuda when available, else cpu)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help=f"numeric precision of SeisMoLLM's forward pass{where} (default auto: bfloat16 "
+        "where the CPU or GPU computes it natively, float16 on older GPUs, else float32; same "
+        "picks as float32, see docs/speed.md); other models run in float32",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        metavar="N",
+        default=None,
+        help="windows per forward pass (default: the model's, 256 for SeisBench models)",
+    )
+    for phase in ("P", "S"):
+        parser.add_argument(
+            f"--{phase}-threshold",
+            type=probability,
+            metavar="X",
+            default=None,
+            help=f"{phase} probability above which a pick is made (default: the weights' or 0.3)",
+        )

@@ -9,15 +9,12 @@ from __future__ import annotations
 import argparse
 
 from seisbench_llm.cli.common import (
-    MODEL_NAMES,
     PROG,
     CommandError,
-    model_name,
+    add_model_options,
     positive_int,
-    probability,
     wrap,
 )
-from seisbench_llm.precision import PRECISIONS
 
 
 def _run_pick(args: argparse.Namespace) -> int:
@@ -89,15 +86,7 @@ def add_pick_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("archive", metavar="ARCHIVE", help="SDS root or folder of waveform files")
-    parser.add_argument(
-        "--model", required=True, type=model_name, choices=MODEL_NAMES, help="model class"
-    )
-    parser.add_argument(
-        "--weights",
-        required=True,
-        metavar="NAME",
-        help="weight name in the local registry, or a path to a SeisBench weight file pair",
-    )
+    add_model_options(parser, " on each worker")
     parser.add_argument(
         "--out", required=True, metavar="DIR", help="output folder; rerun into it to resume"
     )
@@ -147,30 +136,6 @@ def add_pick_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="Dask retries of a failed chunk (default: %(default)s)",
     )
-    parser.add_argument(
-        "--device",
-        choices=("cpu", "cuda"),
-        default=None,
-        help="where the model runs on each worker (default: cuda when available, else cpu)",
-    )
-    parser.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default="auto",
-        help="precision of SeisMoLLM's forward pass on each worker (default auto: the fastest the "
-        "device computes natively; see docs/speed.md); other models run in float32",
-    )
-    parser.add_argument(
-        "--batch-size", type=positive_int, default=None, metavar="N", help="windows per forward"
-    )
-    for phase in ("P", "S"):
-        parser.add_argument(
-            f"--{phase}-threshold",
-            type=probability,
-            metavar="X",
-            default=None,
-            help=f"{phase} pick threshold (default: the weights' or 0.3)",
-        )
     parser.add_argument("--quakeml", metavar="FILE", default=None, help="also write QuakeML")
     parser.add_argument(
         "--overwrite", action="store_true", help="delete earlier picks in DIR and start again"
