@@ -142,7 +142,8 @@ class Task:
     :param classes: Class names, indexed like the outputs, of a classification task; ``classify``
                     then gives the class and ``<output>_probability``.
     :param class_of: Metadata label -> class index (-1: unknown) of a classification task.
-    :param to_evaluation: ``(prediction, target)`` -> the pair evaluation compares.
+    :param to_evaluation: Conversion of prediction and target before evaluation compares them
+                          (None: the values themselves; classification: the classes).
     """
 
     name: str
@@ -218,6 +219,7 @@ class Task:
 
 
 def _number(value: float | None) -> np.ndarray:
+    """Training target of a regression task: the value as float32, NaN if missing."""
     return np.array(np.nan if value is None else value, dtype=np.float32)
 
 
