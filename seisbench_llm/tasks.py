@@ -33,10 +33,10 @@ __all__ = [
 ]
 
 # ------------------------------------------------------------------------------ metadata columns
-#: Phase names whose ``trace_<name>_arrival_sample`` columns count as P and as S (the mapping of
-#: the pick benchmark, Münchmeyer et al. 2022).
-P_PHASES = ("p", "P", "P1", "Pg", "Pn", "pP", "PmP", "pwP", "pwPm")
-S_PHASES = ("s", "S", "S1", "Sg", "SmS", "Sn")
+#: Phase names whose ``trace_<name>_arrival_sample`` columns count as P and as S (those of
+#: STEAD, ETHZ, INSTANCE, ...; the pick benchmark's mapping, Münchmeyer et al. 2022).
+P_PHASES: tuple[str, ...] = ("p", "P", "P1", "Pg", "Pn", "pP", "PmP", "pwP", "pwPm")
+S_PHASES: tuple[str, ...] = ("s", "S", "S1", "Sg", "SmS", "Sn")
 #: Metadata pick column -> phase label.
 PHASE_DICT: dict[str, str] = {
     **{f"trace_{name}_arrival_sample": "P" for name in P_PHASES},
@@ -54,8 +54,9 @@ POLARITY_CLASSES: dict[str, int] = {
     "DOWN": 1,
     "NEGATIVE": 1,
 }
-#: Metadata columns searched for the first-motion polarity, first known value wins.
-POLARITY_COLUMNS: tuple[str, ...] = ("trace_polarity", "trace_P_polarity", "trace_p_polarity")
+#: Metadata columns searched for the first-motion polarity, first known value wins: the generic
+#: column, then one per P phase (ETHZ writes ``trace_<phase>_polarity`` for every pick).
+POLARITY_COLUMNS: tuple[str, ...] = ("trace_polarity", *(f"trace_{p}_polarity" for p in P_PHASES))
 
 
 def polarity_class(value: Any) -> int:

@@ -38,9 +38,11 @@ from seisbench_llm.data.augmentations.events import (
 from seisbench_llm.data.augmentations.labels import MultiTaskLabeller, TruncatedGaussianLabeller
 from seisbench_llm.data.augmentations.windows import CircularShift, DiTingCrop
 from seisbench_llm.tasks import (  # the metadata conventions the labels are read from
+    P_PHASES,
     PHASE_DICT,
     POLARITY_CLASSES,
     POLARITY_COLUMNS,
+    S_PHASES,
     TASKS,
     polarity_class,
 )
@@ -49,6 +51,8 @@ __all__ = [
     "PHASE_DICT",
     "POLARITY_CLASSES",
     "POLARITY_COLUMNS",
+    "P_PHASES",
+    "S_PHASES",
     "TASKS",
     "CircularShift",
     "Compose",
