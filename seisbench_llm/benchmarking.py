@@ -92,16 +92,28 @@ def time_call(fn, repeats: int = 1) -> float:
 
 
 def train_step_seconds(
-    lit: torch.nn.Module, batch: dict[str, torch.Tensor], steps: int = 3, lr: float = 1e-4
+    lit: torch.nn.Module,
+    batch: dict[str, torch.Tensor],
+    steps: int = 3,
+    lr: float = 1e-4,
+    precision: str = "float32",
 ) -> float:
     """Median wall time of one training step (``lit.shared_step(batch)["loss"]``, backward, Adam
-    step over the trainable parameters) over ``steps`` steps, after one warm-up step."""
+    step over the trainable parameters) over ``steps`` steps, after one warm-up step.
+
+    :param precision: A concrete precision; reduced ones run the forward pass under autocast, as
+        Lightning's mixed precision does.
+    """
+    from seisbench_llm.precision import autocast
+
     lit.train()
     opt = torch.optim.Adam([p for p in lit.parameters() if p.requires_grad], lr=lr)
 
     def step():
         opt.zero_grad()
-        lit.shared_step(batch)["loss"].backward()
+        with autocast(precision, "cpu"):
+            loss = lit.shared_step(batch)["loss"]
+        loss.backward()
         opt.step()
 
     step()  # warm-up (allocations, Adam state)

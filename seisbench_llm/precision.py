@@ -23,8 +23,10 @@ import contextlib
 import functools
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 logger = logging.getLogger("seisbench_llm")
@@ -123,3 +125,89 @@ def lightning_precision(precision: str, accelerator: str = "cpu") -> str:
     else:
         device = "cpu"
     return _LIGHTNING[resolve_precision(precision, device)]
+
+
+@dataclass
+class PickComparison:
+    """How the picks of a reduced precision compare with float32's (see :py:func:`compare_picks`).
+
+    :param n_reference: Picks at float32.
+    :param n_other: Picks at the reduced precision.
+    :param unmatched: Picks of either list without a partner (same trace, phase, within tolerance).
+    :param max_time_error_samples: Largest peak-time difference of matched picks, in samples.
+    :param max_peak_difference: Largest peak-value difference of matched picks.
+    """
+
+    n_reference: int
+    n_other: int
+    unmatched: int
+    max_time_error_samples: float
+    max_peak_difference: float
+
+    #: The criterion: same count, every pick matched, within 1 sample and 0.01 in peak value.
+    MAX_SAMPLES = 1.0
+    MAX_PEAK = 0.01
+
+    @property
+    def equivalent(self) -> bool:
+        """Whether the two precisions give the same picks by the criterion above."""
+        return (
+            self.n_reference == self.n_other
+            and self.unmatched == 0
+            and self.max_time_error_samples <= self.MAX_SAMPLES + 1e-9
+            and self.max_peak_difference <= self.MAX_PEAK
+        )
+
+
+def compare_picks(reference: list, other: list, sampling_rate: float) -> PickComparison:
+    """Match two lists of SeisBench picks one to one and measure their differences.
+
+    A pick matches the nearest unmatched pick of the other list with the same trace id and phase
+    whose peak time lies within :py:attr:`PickComparison.MAX_SAMPLES` samples (a pick further
+    away counts as unmatched on both sides).
+
+    :param reference: Picks at float32 (``seisbench.util.Pick`` with ``peak_time``/``peak_value``).
+    :param other: Picks at the reduced precision.
+    :param sampling_rate: Sampling rate of the annotations, to express times in samples.
+    """
+    tolerance_s = (PickComparison.MAX_SAMPLES + 1e-6) / sampling_rate
+    remaining = list(other)
+    max_dt = max_dpeak = 0.0
+    unmatched = 0
+    for pick in reference:
+        candidates = [
+            (abs(p.peak_time - pick.peak_time), i)
+            for i, p in enumerate(remaining)
+            if p.trace_id == pick.trace_id and p.phase == pick.phase
+        ]
+        dt, index = min(candidates, default=(np.inf, -1))
+        if dt > tolerance_s:
+            unmatched += 1
+            continue
+        partner = remaining.pop(index)
+        max_dt = max(max_dt, dt * sampling_rate)
+        max_dpeak = max(max_dpeak, abs(float(partner.peak_value) - float(pick.peak_value)))
+    return PickComparison(
+        n_reference=len(reference),
+        n_other=len(other),
+        unmatched=unmatched + len(remaining),
+        max_time_error_samples=max_dt,
+        max_peak_difference=max_dpeak,
+    )
+
+
+def pick_equivalence(model, streams: list, precision: str, **classify_args) -> PickComparison:
+    """Classify ``streams`` with ``model`` at float32 and at ``precision`` and compare the picks.
+
+    :param model: A picking model with a ``precision`` annotate argument (SeisMoLLM).
+    :param streams: ObsPy streams.
+    :param precision: The reduced precision to check.
+    :param classify_args: Further ``classify`` arguments (thresholds, ...).
+    """
+    reference = model.inference_model("float32")
+    reduced = model.inference_model(precision)
+    picks_ref, picks_red = [], []
+    for stream in streams:
+        picks_ref += list(reference.classify(stream, **classify_args).picks)
+        picks_red += list(reduced.classify(stream, **classify_args).picks)
+    return compare_picks(picks_ref, picks_red, model.sampling_rate)

@@ -229,6 +229,7 @@ def test_speed_tiny_run(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     header = next(line for line in proc.stdout.splitlines() if line.startswith("| model"))
     for column in (
+        "precision",
         "wall (s)",
         "x realtime",
         "per day (s)",
@@ -243,14 +244,17 @@ def test_speed_tiny_run(tmp_path):
         assert column in header
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| SeisMoLLM")]
     rows += [line for line in proc.stdout.splitlines() if line.startswith("| EQTransformer")]
-    assert len(rows) == 2 and all("| - |" not in row for row in rows)
-    for target in ("per station-day", "x EQTransformer", "peak memory"):
+    assert len(rows) == 3 and all("| - |" not in row for row in rows)  # SeisMoLLM float32 + auto
+    assert "| float32 |" in rows[0] and "(auto) |" in rows[1] and "| float32 |" in rows[2]
+    for target in ("per station-day", "x EQTransformer", "peak memory", "targets at"):
         assert target in proc.stdout
     assert "GFLOP per window" in proc.stdout and "would need" in proc.stdout
     assert "[speed" in proc.stderr
     assert out.with_suffix(".md").read_text() in proc.stdout
     facts = json.loads(out.with_suffix(".json").read_text())
-    seismollm = facts["results"]["seismollm"]
+    seismollm = facts["results"]["seismollm:float32"]
+    auto = facts["results"]["seismollm:auto"]
+    assert auto["precision"] in ("float32", "bfloat16") and auto["precision_asked"] == "auto"
     assert seismollm["windows"] > 0 and seismollm["train_step_s"] > 0
     assert set(seismollm["bound"]["parts"]) == {"embedder", "gpt2", "head"}
 

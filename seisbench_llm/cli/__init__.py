@@ -17,6 +17,7 @@ from seisbench_llm.cli.convert_diting import add_convert_diting_parser
 from seisbench_llm.cli.demo import add_demo_parser
 from seisbench_llm.cli.export import add_export_parser
 from seisbench_llm.cli.list_weights import add_list_parser
+from seisbench_llm.cli.pick import add_pick_parser
 from seisbench_llm.picks_io import PICK_COLUMNS
 
 __all__ = [
@@ -37,6 +38,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_annotate_parser,
     add_export_parser,
     add_list_parser,
+    add_pick_parser,
 ]
 
 

@@ -10,17 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from seisbench_llm.cli.common import (
-    MODEL_NAMES,
     PROG,
     CommandError,
-    model_class,
-    model_name,
+    add_model_options,
     one_line,
-    positive_int,
-    probability,
-    weight_files,
     wrap,
 )
+from seisbench_llm.models.loading import ModelLoadError, load_model, ready_for_annotation
 from seisbench_llm.picks_io import (
     PICK_COLUMNS,
     annotate_and_pick,
@@ -32,46 +28,12 @@ from seisbench_llm.picks_io import (
 )
 
 
-def _load_model(model_name: str, spec: str) -> Any:
-    """Load ``model_name`` with weights ``spec`` (a registry name or a weight file base path).
-
-    Raises
-    ------
-    CommandError
-        The weights are missing, unreadable, or do not fit the model.
-    """
-    from seisbench_llm.weights import WeightsCorruptError, WeightsNotFoundError, weight_paths
-
-    cls = model_class(model_name)
-    files = weight_files(spec)
+def _load_model(name: str, spec: str) -> Any:
+    """:py:func:`seisbench_llm.models.loading.load_model` (picking weights), errors as CommandError."""
     try:
-        if files is None:
-            model = cls.from_pretrained(spec)
-        else:
-            base, version = files
-            paths = weight_paths(base, version)
-            missing = [str(p) for p in paths if not p.is_file()]
-            if missing:
-                raise CommandError(
-                    f"weight file(s) not found: {', '.join(missing)} (--weights PATH names a "
-                    "SeisBench pair PATH.json + PATH.pt; a name without '/' is looked up in the "
-                    "local weight registry, see `seisbench-llm list`)"
-                )
-            model = cls.load(base, version_str=version)
-    except (WeightsNotFoundError, WeightsCorruptError) as error:
+        return load_model(name, spec)
+    except ModelLoadError as error:
         raise CommandError(str(error)) from error
-    except CommandError:
-        raise
-    except Exception as error:  # SeisBench's own lookups, a json of another class, ...
-        raise CommandError(
-            f"cannot load {model_name} weights '{spec}': {one_line(error)}"
-        ) from error
-    task = getattr(model, "task", "picking")
-    if task != "picking":
-        raise CommandError(
-            f"{model_name} weights '{spec}' are a '{task}' model; annotate needs picking weights"
-        )
-    return model
 
 
 def _collect_files(paths: Sequence[str], recursive: bool) -> tuple[list[Path], list[str]]:
@@ -197,6 +159,11 @@ def _run_annotate(args: argparse.Namespace) -> int:
     if device == "cuda" and not torch.cuda.is_available():
         raise CommandError("--device cuda: no CUDA device is available here; use --device cpu")
     model = _load_model(args.model, args.weights).to(device).eval()
+    try:
+        model = ready_for_annotation(model, args.precision)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    print(f"{args.model} on {device}, precision {getattr(model, 'precision', 'float32')}")
     argdict, thresholds = _annotate_args(model, args)
 
     title = f"{args.model} '{args.weights}'"
@@ -310,19 +277,7 @@ def add_annotate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "paths", metavar="PATH", nargs="+", help="waveform file or folder of waveform files"
     )
-    parser.add_argument(
-        "--model",
-        required=True,
-        type=model_name,
-        choices=MODEL_NAMES,
-        help="model class (case-insensitive)",
-    )
-    parser.add_argument(
-        "--weights",
-        required=True,
-        metavar="NAME",
-        help="weight name in the local registry, or a path to a SeisBench weight file pair",
-    )
+    add_model_options(parser)
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -334,33 +289,6 @@ def add_annotate_parser(subparsers: argparse._SubParsersAction) -> None:
         "--overwrite",
         action="store_true",
         help="replace an earlier run in --out (its picks.csv, run.json and plots are removed)",
-    )
-    parser.add_argument(
-        "--device",
-        choices=("cpu", "cuda"),
-        default=None,
-        help="where the model runs (default: cuda when available, else cpu)",
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=positive_int,
-        metavar="N",
-        default=None,
-        help="windows per forward pass (default: the model's, 256 for SeisBench models)",
-    )
-    parser.add_argument(
-        "--P-threshold",
-        type=probability,
-        metavar="X",
-        default=None,
-        help="P probability above which a pick is made (default: the weights' or 0.3)",
-    )
-    parser.add_argument(
-        "--S-threshold",
-        type=probability,
-        metavar="X",
-        default=None,
-        help="S probability above which a pick is made (default: the weights' or 0.3)",
     )
     parser.add_argument(
         "--quakeml", metavar="FILE", default=None, help="also write the picks as QuakeML to FILE"

@@ -4,8 +4,8 @@ lookup."""
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
+
+from seisbench_llm.models.loading import MODEL_NAMES
 
 PROG = "seisbench-llm"
 
@@ -14,8 +14,6 @@ class CommandError(Exception):
     """An error to report to the user as one line on stderr, without a traceback."""
 
 
-#: Models ``annotate`` and ``list`` know, by class name.
-MODEL_NAMES = ("SeisMoLLM", "SeisMoE", "EQTransformer", "PhaseNet")
 
 
 def wrap(*paragraphs: str) -> str:
@@ -59,29 +57,54 @@ def probability(value: str) -> float:
     return number
 
 
-def model_class(name: str) -> type:
-    """The model class called ``name`` (one of :py:data:`MODEL_NAMES`)."""
-    if name in ("SeisMoLLM", "SeisMoE"):
-        import seisbench_llm
+def add_model_options(parser: argparse.ArgumentParser, where: str = "") -> None:
+    """The options that choose and run a picking model, shared by ``annotate`` and ``pick``:
+    ``--model``, ``--weights``, ``--device``, ``--precision``, ``--batch-size``,
+    ``--P-threshold``, ``--S-threshold``.
 
-        return getattr(seisbench_llm, name)
-    import seisbench.models as sbm
-
-    return getattr(sbm, name)
-
-
-def weight_files(spec: str) -> tuple[Path, str | None] | None:
-    """Where ``--weights`` names weight files: their base path and version, else None.
-
-    A value with a path separator or ending in ``.json``/``.pt`` (optionally ``.v<N>``) is a path;
-    anything else is a weight name of the registry (such names contain neither).
+    :param where: Where the model runs, for the help texts (e.g. ``" on each worker"``).
     """
-    path = Path(spec).expanduser()
-    from seisbench_llm.weights import WEIGHT_FILE_RE
+    from seisbench_llm.precision import PRECISIONS
 
-    match = WEIGHT_FILE_RE.fullmatch(path.name)
-    if match:
-        return path.with_name(match["name"]), match["version"]
-    if "/" in spec or os.sep in spec:
-        return path, None
-    return None
+    parser.add_argument(
+        "--model",
+        required=True,
+        type=model_name,
+        choices=MODEL_NAMES,
+        help="model class (case-insensitive)",
+    )
+    parser.add_argument(
+        "--weights",
+        required=True,
+        metavar="NAME",
+        help="weight name in the local registry, or a path to a SeisBench weight file pair",
+    )
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default=None,
+        help=f"where the model runs{where} (default: cuda when available, else cpu)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help=f"numeric precision of SeisMoLLM's forward pass{where} (default auto: bfloat16 "
+        "where the CPU or GPU computes it natively, float16 on older GPUs, else float32; same "
+        "picks as float32, see docs/speed.md); other models run in float32",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        metavar="N",
+        default=None,
+        help="windows per forward pass (default: the model's, 256 for SeisBench models)",
+    )
+    for phase in ("P", "S"):
+        parser.add_argument(
+            f"--{phase}-threshold",
+            type=probability,
+            metavar="X",
+            default=None,
+            help=f"{phase} probability above which a pick is made (default: the weights' or 0.3)",
+        )

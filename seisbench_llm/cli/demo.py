@@ -11,6 +11,7 @@ from seisbench_llm.cli.common import (
     positive_int,
     wrap,
 )
+from seisbench_llm.precision import PRECISIONS
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -29,6 +30,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             weight_name=args.name,
             seed=args.seed,
             progress=not args.no_progress,
+            precision=args.precision,
         )
     except (FileExistsError, ValueError, OSError) as error:
         raise CommandError(one_line(error)) from error
@@ -105,6 +107,13 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's)"
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="training precision (default float32, as the figures in docs/demo.md; auto: bfloat16 "
+        "on CPUs that compute it natively, see docs/speed.md)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.set_defaults(func=_run_demo)

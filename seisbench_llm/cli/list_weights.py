@@ -5,14 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from seisbench_llm.cli.common import (
-    MODEL_NAMES,
-    PROG,
-    model_class,
-    model_name,
-    weight_files,
-    wrap,
-)
+from seisbench_llm.cli.common import MODEL_NAMES, PROG, model_name, wrap
+from seisbench_llm.models.loading import model_class, weight_files
 
 
 def _describe_weights(cls: type, path_json: Path) -> tuple[str, str]:

@@ -95,7 +95,7 @@ def check_profile(profile: str) -> str:
 
 
 def demo_configs(
-    profile: str = "default", gpt2: str | None = None, seed: int = 0
+    profile: str = "default", gpt2: str | None = None, seed: int = 0, precision: str = "float32"
 ) -> dict[str, Any]:
     """Validated harness configs (:py:class:`~seisbench_llm.training.config.Config`) of the demo's
     SeisMoLLM and EQTransformer runs. The one place where the demo's training settings are set.
@@ -103,6 +103,7 @@ def demo_configs(
     :param profile: A key of :py:data:`DEMO_PROFILES`.
     :param gpt2: Source of pretrained GPT-2 weights for SeisMoLLM; None keeps random init.
     :param seed: Seed of data splits, initialisation and training.
+    :param precision: Training precision of both runs (:py:mod:`seisbench_llm.precision`).
     :return: ``{"seismollm": Config, "eqtransformer": Config}``.
     :raises ValueError: For an unknown profile.
     """
@@ -116,7 +117,7 @@ def demo_configs(
         "num_workers": 0,
         "seed": seed,
     }
-    trainer = {"accelerator": "cpu", "devices": 1, "log_every_n_steps": 5}
+    trainer = {"accelerator": "cpu", "devices": 1, "log_every_n_steps": 5, "precision": precision}
     llm = prof["seismollm"]
     model_args = copy.deepcopy(llm["model_args"])
     if gpt2:

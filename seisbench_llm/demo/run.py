@@ -63,6 +63,7 @@ def run_demo(
     seed: int = 0,
     progress: bool = True,
     say: Callable[[str], None] = print,
+    precision: str = "float32",
 ) -> DemoResult:
     """Run the whole demo (see :py:mod:`seisbench_llm.demo`) into ``out_dir``.
 
@@ -73,6 +74,8 @@ def run_demo(
     :param weight_name: Name under which the SeisMoLLM weights are exported.
     :param seed: Seed of data splits, initialisation and training.
     :param progress: Show progress bars.
+    :param precision: Training precision (:py:mod:`seisbench_llm.precision`; the demo's figures
+                      were measured at float32).
     :param say: Where the stage headers and the summary go.
     :return: The results, written files and stage durations.
     :raises ValueError: For an unknown profile.
@@ -90,7 +93,7 @@ def run_demo(
     say(f"Profile: {DEMO_PROFILES[profile]['note']}")
     gpt2_source, gpt2_text = _gpt2_choice(gpt2)
     say(gpt2_text)
-    configs = demo_configs(profile, gpt2=gpt2_source, seed=seed)
+    configs = demo_configs(profile, gpt2=gpt2_source, seed=seed, precision=precision)
     (out / "configs").mkdir()
     for key, cfg in configs.items():
         (out / "configs" / f"{key}.json").write_text(json.dumps(cfg.to_dict(), indent=2))

@@ -12,6 +12,7 @@ import copy
 import logging
 import math
 import os
+import socket
 from pathlib import Path
 
 import torch
@@ -235,6 +236,21 @@ class GPT2Backbone(nn.Module):
         return origin
 
 
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the Hugging Face endpoint opens within ``timeout`` seconds."""
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 def _read_gpt2_state_dict(
     source: str | os.PathLike, local_files_only: bool | None
 ) -> tuple[dict[str, torch.Tensor], str]:
@@ -250,6 +266,12 @@ def _read_gpt2_state_dict(
         attempts = [False]
     errors = []
     for only_local in attempts:
+        # an unreachable hub fails in seconds here, not after a minute of Hugging Face retries
+        if not only_local and not _hub_reachable():
+            errors.append(
+                f"download: the Hugging Face hub {constants.ENDPOINT} is unreachable (offline?)"
+            )
+            continue
         try:
             model = GPT2Model.from_pretrained(
                 str(path) if is_dir else str(source), local_files_only=only_local

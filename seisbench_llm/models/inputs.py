@@ -408,3 +408,4 @@ def add_input_handling(model: Any) -> Any:
             )
         model.__class__ = _WITH_INPUT_HANDLING[cls]
     return model
+

@@ -9,6 +9,10 @@ A config (see ``benchmarks/configs/``)::
                                          # "Synthetic", or a path to any SeisBench-format dataset
       "data_args": {"n_traces": 2000},   # keyword arguments of the dataset class
       "setting": "stead",                # seismollm pipelines: stead (6000 @ 100 Hz) | diting (8192 @ 50 Hz)
+      "window": null,                    # seismollm window placement: start | pick | diting (default
+                                         # from the setting: diting -> diting, else start)
+      "random_split": null,              # or {"fractions": [0.8, 0.1, 0.1], "seed": 0}: re-split the
+                                         # dataset at random by trace instead of its own split
       "model_args": {...},               # model constructor / Lightning-module arguments
       "trainer_args": {"max_epochs": 5, "accelerator": "cpu", "devices": 1},   # lightning.Trainer
       "batch_size": 32, "num_workers": 0,
@@ -70,6 +74,8 @@ DEFAULTS: dict[str, Any] = {
     "task": "picking",
     "data_args": {},
     "setting": "stead",
+    "window": None,
+    "random_split": None,
     "model_args": {},
     "trainer_args": {},
     "batch_size": 32,
@@ -188,6 +194,22 @@ CONFIG_RULES: dict[str, Rule] = {
     "checkpointing": OBJECT,
     "max_train_samples": POSITIVE_INT.or_null(),
     "max_eval_samples": POSITIVE_INT.or_null(),
+    "window": TEXT.or_null(),
+    "random_split": Rule(
+        (dict, type(None)), 'null or {"fractions": [train, dev, test], "seed": N}'
+    ),
+}
+RANDOM_SPLIT_RULES = {
+    "fractions": Rule(
+        (list, tuple),
+        "3 numbers >= 0 (train, dev, test) summing to 1",
+        lambda v: (
+            len(v) == 3
+            and all(isinstance(f, int | float) and not isinstance(f, bool) and f >= 0 for f in v)
+            and abs(sum(v) - 1) < 1e-6
+        ),
+    ),
+    "seed": COUNT,
 }
 OPTIMIZER_RULES = {
     "name": choice(OPTIMIZERS),
@@ -228,7 +250,11 @@ TRAINER_RULES: dict[str, Rule] = {
     ),
     "num_nodes": POSITIVE_INT,
     "strategy": TEXT,
-    "precision": Rule((int, str, type(None)), 'null, 16, 32, 64, "bf16-mixed", "16-mixed", ...'),
+    "precision": Rule(
+        (int, str, type(None)),
+        '"auto", "float32", "bfloat16", "float16" (auto: the fastest precision the device computes '
+        'natively, see seisbench_llm.precision) or Lightning\'s own (32, "bf16-mixed", ...)',
+    ),
     "log_every_n_steps": POSITIVE_INT,
     "val_check_interval": Rule(
         (int, float, type(None)), "null or a number > 0", lambda v: v is None or v > 0
@@ -396,7 +422,29 @@ def validate_config(raw: dict[str, Any], path: str | os.PathLike | None = None) 
         cfg["lr_scheduler"] = {"name": name, **params}
     ckpt = check_section(cfg["checkpointing"], CHECKPOINT_RULES, "checkpointing")
     cfg["checkpointing"] = {**DEFAULTS["checkpointing"], **ckpt}
+    _check_data_options(cfg)
     return Config(cfg, Path(path) if path is not None else None)
+
+
+def _check_data_options(cfg: dict[str, Any]) -> None:
+    """``window`` (SeisMoLLM only) and ``random_split`` (filled with its defaults)."""
+    from seisbench_llm.training.windows import WINDOWS
+
+    if cfg["window"] is not None:
+        if cfg["model"] != "seismollm":
+            raise ConfigError(
+                f"window applies to seismollm only: window = {json.dumps(cfg['window'])} is not "
+                f"allowed for {cfg['model']} (it always uses the pick benchmark's windows)"
+            )
+        choice(WINDOWS).check("window", cfg["window"])
+        cfg["window"] = cfg["window"].lower()
+    if cfg["random_split"] is not None:
+        split = check_section(cfg["random_split"], RANDOM_SPLIT_RULES, "random_split")
+        fractions = split.get("fractions", [0.8, 0.1, 0.1])
+        cfg["random_split"] = {
+            "fractions": [float(f) for f in fractions],
+            "seed": split.get("seed", 0),
+        }
 
 
 def load_config(path: str | os.PathLike) -> Config:

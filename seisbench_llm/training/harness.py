@@ -19,9 +19,11 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader, Dataset
 
+from seisbench_llm.precision import PRECISIONS, lightning_precision
 from seisbench_llm.tasks import get_task
 from seisbench_llm.training import pipelines
 from seisbench_llm.training.config import Config, ConfigError
+from seisbench_llm.training.coverage import check_label_coverage
 from seisbench_llm.training.lit import LIT_MODULES, BaseLit
 
 logger = logging.getLogger("seisbench_llm")
@@ -101,12 +103,26 @@ def task_mask(cfg: Config, metadata) -> np.ndarray:
         raise ConfigError(error.args[0]) from None
 
 
+def resplit(dataset: sbd.WaveformDataset, fractions: list[float], seed: int) -> sbd.WaveformDataset:
+    """A copy of ``dataset`` split at random by trace (SeisT's and SeisMoLLM's shuffle: the first
+    ``floor(f_train * N)`` shuffled traces train, the next ``floor(f_dev * N)`` dev, the rest test),
+    before any task filter, so a trace has the same split in every task."""
+    from seisbench_llm.data.diting.splits import random_splits
+
+    out = dataset.copy()
+    codes = random_splits(np.arange(len(out)), fractions, seed)
+    out.metadata["split"] = np.array(["train", "dev", "test"])[codes]
+    return out
+
+
 def split_datasets(
     cfg: Config, dataset: sbd.WaveformDataset | None = None
 ) -> dict[str, sbd.WaveformDataset]:
     """train/dev/test parts of the dataset (only traces usable for the task; train and dev limited
     by the config's max sizes)."""
     dataset = dataset if dataset is not None else load_dataset(cfg)
+    if cfg.random_split:
+        dataset = resplit(dataset, **cfg.random_split)
     if cfg.task != "picking":
         dataset = dataset.filter(task_mask(cfg, dataset.metadata), inplace=False)
     train, dev, test = dataset.train_dev_test()
@@ -142,7 +158,7 @@ def build_lit(cfg: Config) -> BaseLit:
     args = dict(cfg.model_args)
     kwargs: dict[str, Any] = dict(optimizer=cfg.optimizer, lr_scheduler=cfg.lr_scheduler)
     if cfg.model == "seismollm":
-        kwargs.update(task=cfg.task, setting=cfg.setting)
+        kwargs.update(task=cfg.task, setting=cfg.setting, window=cfg.window)
     if cfg.model == "seismoe":
         kwargs["seed"] = cfg.seed
     return LIT_MODULES[cfg.model](**kwargs, **args)
@@ -181,6 +197,10 @@ def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) ->
         "log_every_n_steps": 10,
         **cfg.trainer_args,
     }
+    if trainer_args.get("precision") in PRECISIONS:  # the package's names, "auto" included
+        trainer_args["precision"] = lightning_precision(
+            trainer_args["precision"], trainer_args["accelerator"]
+        )
     return L.Trainer(
         default_root_dir=out_dir,
         callbacks=callbacks,
@@ -216,6 +236,7 @@ def train(
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     lit = build_lit(cfg)
     parts = split_datasets(cfg)
+    check_label_coverage(cfg.run_name, lit, parts)  # before any long work
     train_loader = make_loader(cfg, make_generator(lit, parts["train"], train=True), shuffle=True)
     dev_loader = make_loader(cfg, make_generator(lit, parts["dev"], train=False), shuffle=False)
     if rank() == 0:
@@ -299,7 +320,7 @@ def evaluate_protocol_b(
     out_dir: str | os.PathLike,
     split: str = "test",
 ) -> list[dict[str, Any]]:
-    """SeisT / SeisMoLLM protocol (SPEC §4 B) on one split: one row of metrics per phase or task,
+    """SeisT / SeisMoLLM protocol (docs/reference.md, section 3) on one split: one row of metrics per phase or task,
     residual histograms (PNG) for picking. Rows are also written to ``<out_dir>/results_<split>.csv``."""
     import pandas as pd
 
@@ -376,7 +397,7 @@ def _window_curves(
 def evaluate_protocol_a(
     cfg: Config, lit: BaseLit, dataset: sbd.WaveformDataset, out_dir: str | os.PathLike
 ) -> dict[str, Any]:
-    """Pick benchmark (SPEC §4 A): targets from dev and test (seed 42), thresholds tuned on dev,
+    """Pick benchmark (docs/reference.md, section 3): targets from dev and test (seed 42), thresholds tuned on dev,
     detection AUC/F1, phase-identification MCC, onset residual mean/RMSE/MAE in seconds.
     Written to ``<out_dir>/protocol_a.json``, with residual histograms."""
     import pandas as pd

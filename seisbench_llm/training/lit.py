@@ -146,6 +146,8 @@ class SeisMoLLMLit(BaseLit):
     :param task: SeisMoLLM task.
     :param setting: ``"stead"`` (6000 samples, 100 Hz) or ``"diting"`` (8192 samples, 50 Hz).
     :param gpt2: Source of pretrained GPT-2 weights (directory or hub id); None keeps random init.
+    :param window: Window placement (``"start"``, ``"pick"``, ``"diting"``; None: from the setting),
+                   see :py:func:`~seisbench_llm.training.pipelines.seismollm_train_pipeline`.
     :param model_kwargs: Further SeisMoLLM constructor arguments (``in_samples`` overrides the
                          setting's window length, e.g. for a shorter, faster demo model).
     """
@@ -155,6 +157,7 @@ class SeisMoLLMLit(BaseLit):
         task: str = "picking",
         setting: str = "stead",
         gpt2: str | None = None,
+        window: str | None = None,
         optimizer: dict | None = None,
         lr_scheduler: dict | None = None,
         lr: float | None = None,
@@ -162,7 +165,7 @@ class SeisMoLLMLit(BaseLit):
     ):
         super().__init__(optimizer, lr_scheduler, lr)
         self.save_hyperparameters()
-        self.task, self.setting = task, setting
+        self.task, self.setting, self.window = task, setting, window
         geometry = pipelines.SEISMOLLM_SETTINGS[setting]
         self.model = SeisMoLLM(task=task, **{**geometry, **model_kwargs})
         if gpt2:
@@ -174,12 +177,12 @@ class SeisMoLLMLit(BaseLit):
 
     def get_train_augmentations(self) -> list:
         return pipelines.seismollm_train_pipeline(
-            self.task, self.setting, in_samples=self.model.in_samples
+            self.task, self.setting, in_samples=self.model.in_samples, window=self.window
         )
 
     def get_val_augmentations(self) -> list:
         return pipelines.seismollm_eval_pipeline(
-            self.task, self.setting, in_samples=self.model.in_samples
+            self.task, self.setting, in_samples=self.model.in_samples, window=self.window
         )
 
     label_index = {"P": 1, "S": 2}
@@ -217,7 +220,8 @@ def eqtransformer_losses(
 
 
 class EQTransformerLit(BaseLit):
-    """SeisBench's EQTransformer trained with the pick benchmark's recipe."""
+    """SeisBench's EQTransformer trained with the pick benchmark's recipe, built with
+    ``norm="peak"`` (the normalisation of its pipelines) unless ``norm`` is given."""
 
     def __init__(
         self,
@@ -230,7 +234,7 @@ class EQTransformerLit(BaseLit):
         super().__init__(optimizer, lr_scheduler, lr)
         self.save_hyperparameters()
         self.rotate_array = rotate_array
-        self.model = sbm.EQTransformer(**model_kwargs)
+        self.model = sbm.EQTransformer(**{"norm": pipelines.EQTRANSFORMER_NORM, **model_kwargs})
 
     def get_train_augmentations(self) -> list:
         return pipelines.eqtransformer_train_pipeline(
@@ -287,7 +291,7 @@ class SeisMoELit(EQTransformerLit):
         self.moe_loss_coef = moe_loss_coef
         self.z_loss_coef = z_loss_coef
         if base_model is None:
-            base = sbm.EQTransformer()
+            base = sbm.EQTransformer(norm=pipelines.EQTRANSFORMER_NORM)
         elif isinstance(base_model, str) and base_model.endswith(
             ".ckpt"
         ):  # a harness EQTransformer run
@@ -303,6 +307,9 @@ class SeisMoELit(EQTransformerLit):
             router_jitter=router_jitter,
             seed=seed,
         )
+        # trained on peak-normalised windows: annotate and exported weights must normalise alike,
+        # whatever normalisation the base weights were published with
+        self.model.norm = pipelines.EQTRANSFORMER_NORM
         if freeze_non_moe:
             self.model.freeze_non_moe()
 

@@ -2,8 +2,8 @@
 
 Every builder returns a list of augmentations for
 ``seisbench.generate.GenericGenerator(dataset).add_augmentations(...)``. Evaluation pipelines
-are deterministic: the same trace always gives the same output (random window choices run
-under :py:class:`~seisbench_llm.data.augmentations.Seeded`).
+are deterministic: the same trace always gives the same output (window starts seeded per trace,
+see :py:mod:`seisbench_llm.training.windows`).
 
 Output keys (``X`` is float32 ``(3, L)`` in the dataset's component order, ZNE for the
 project's loaders):
@@ -38,13 +38,14 @@ from seisbench_llm.data.augmentations import (
     MultiTaskLabeller,
     PreEmphasis,
     RandomAmplitudeScale,
-    Seeded,
     StdNormalize,
     ZeroGapBetweenPhases,
     with_probability,
 )
+from seisbench_llm.training.windows import WINDOWS, PhaseWindow, pick_window
 
 __all__ = [
+    "EQTRANSFORMER_NORM",
     "SEISMOLLM_SETTINGS",
     "CleanAndAugmented",
     "eqtransformer_eval_pipeline",
@@ -57,6 +58,11 @@ __all__ = [
     "seismollm_train_pipeline",
 ]
 
+#: Amplitude normalisation of the EQTransformer / SeisMoE pipelines (per-channel peak, the pick
+#: benchmark's recipe); the models are built with the same ``norm`` so that ``annotate`` and
+#: exported weights see input normalised as in training.
+EQTRANSFORMER_NORM = "peak"
+
 #: Input geometry of SeisMoLLM per setting.
 SEISMOLLM_SETTINGS: dict[str, dict[str, Any]] = {
     "stead": {"in_samples": 6000, "sampling_rate": 100.0},
@@ -65,16 +71,28 @@ SEISMOLLM_SETTINGS: dict[str, dict[str, Any]] = {
 
 
 # ------------------------------------------------------------------------------------ SeisMoLLM
-def _check_task_setting(task: str, setting: str) -> None:
+def _check_task_setting(task: str, setting: str, window: str | None) -> str:
+    """Validate; return the window placement (default: ``"diting"`` for the DiTing setting,
+    ``"start"`` otherwise)."""
     if task not in TASKS:
         raise ValueError(f"Unknown task '{task}'. Valid tasks: {', '.join(TASKS)}")
     if setting not in SEISMOLLM_SETTINGS:
         raise ValueError(f"Unknown setting '{setting}'. Valid: {', '.join(SEISMOLLM_SETTINGS)}")
+    window = window or ("diting" if setting == "diting" else "start")
+    if window not in WINDOWS:
+        raise ValueError(f"Unknown window '{window}'. Valid: {', '.join(WINDOWS)}")
+    return window
 
 
-def _seismollm_window(setting: str, in_samples: int, seed: int | None) -> list:
-    if setting == "diting":
+def _seismollm_window(window: str, in_samples: int, seed: int | None) -> list:
+    if window == "diting":
         return [DiTingCrop(windowlen=in_samples, margin=25, seed=seed)]
+    if window == "pick":
+        return (
+            pick_window(in_samples, 2 * in_samples)
+            if seed is None
+            else [PhaseWindow(in_samples, seed=seed)]
+        )
     return [sbg.FixedWindow(p0=0, windowlen=in_samples, strategy="pad")]
 
 
@@ -96,7 +114,7 @@ def seismollm_augmentation(
     noise_p: float = 0.4,
     gap_p: float = 0.4,
 ) -> sbg.OneOf:
-    """SeisMoLLM's augmentation of the "augmented copy" (SPEC §2), as one augmentation.
+    """SeisMoLLM's augmentation of the "augmented copy" (docs/reference.md, section 1), as one augmentation.
 
     With probability ``event_to_noise_p`` the event is replaced by noise
     (:py:class:`~seisbench_llm.data.augmentations.EventToNoise`); otherwise, in order and each
@@ -139,12 +157,12 @@ def seismollm_train_pipeline(
     in_samples: int | None = None,
     sigma: float = 10.0,
     truncate_s: float = 0.25,
+    window: str | None = None,
     **augmentation_kwargs: float | None,
 ) -> list:
-    """Training pipeline of the augmented copy of each trace (SPEC §2).
+    """Training pipeline of the augmented copy of each trace (docs/reference.md, section 1).
 
-    Window (STEAD: the first ``in_samples`` samples, zero-padded if shorter; DiTing: random
-    :py:class:`~seisbench_llm.data.augmentations.DiTingCrop`) -> :py:func:`seismollm_augmentation`
+    Window (``window``, see below) -> :py:func:`seismollm_augmentation`
     -> per-channel demean and std normalisation -> labels of all five tasks -> float32.
     Combine with :py:func:`seismollm_eval_pipeline` through :py:class:`CleanAndAugmented` so
     that each epoch sees every trace once clean and once augmented.
@@ -161,6 +179,12 @@ def seismollm_train_pipeline(
         Pick label standard deviation in samples.
     truncate_s : float
         Pick label half width in seconds.
+    window : str, optional
+        Window placement: ``"start"`` (the first ``in_samples`` samples, zero-padded if shorter:
+        STEAD), ``"diting"`` (random :py:class:`~seisbench_llm.data.augmentations.DiTingCrop`)
+        or ``"pick"`` (the pick benchmark's :py:func:`~seisbench_llm.training.windows.pick_window`;
+        evaluation: :py:class:`~seisbench_llm.training.windows.PhaseWindow`: long traces with
+        picks anywhere, e.g. ETHZ). Default ``"diting"`` for the DiTing setting, else ``"start"``.
     augmentation_kwargs
         Probabilities passed to :py:func:`seismollm_augmentation`.
 
@@ -169,10 +193,10 @@ def seismollm_train_pipeline(
     list
         Augmentations; outputs ``X``, ``y``, ``polarity``, ``magnitude``, ``distance``, ``baz``.
     """
-    _check_task_setting(task, setting)
+    window = _check_task_setting(task, setting, window)
     in_samples = in_samples or SEISMOLLM_SETTINGS[setting]["in_samples"]
     return [
-        *_seismollm_window(setting, in_samples, seed=None),
+        *_seismollm_window(window, in_samples, seed=None),
         seismollm_augmentation(task, **augmentation_kwargs),
         *_seismollm_labels(sigma, truncate_s),
     ]
@@ -185,15 +209,17 @@ def seismollm_eval_pipeline(
     seed: int = 0,
     sigma: float = 10.0,
     truncate_s: float = 0.25,
+    window: str | None = None,
 ) -> list:
     """Deterministic pipeline for validation, test and the clean training copy.
 
-    As :py:func:`seismollm_train_pipeline` without augmentation; the DiTing crop is seeded per
-    trace with ``seed``.
+    As :py:func:`seismollm_train_pipeline` without augmentation; the DiTing crop and the pick
+    placement (a :py:class:`~seisbench_llm.training.windows.PhaseWindow`) are seeded per trace
+    with ``seed``.
 
     Parameters
     ----------
-    task, setting, in_samples, sigma, truncate_s
+    task, setting, in_samples, sigma, truncate_s, window
         As in :py:func:`seismollm_train_pipeline`.
     seed : int
         Seed of the DiTing crop.
@@ -203,10 +229,10 @@ def seismollm_eval_pipeline(
     list
         Augmentations; outputs ``X``, ``y``, ``polarity``, ``magnitude``, ``distance``, ``baz``.
     """
-    _check_task_setting(task, setting)
+    window = _check_task_setting(task, setting, window)
     in_samples = in_samples or SEISMOLLM_SETTINGS[setting]["in_samples"]
     return [
-        *_seismollm_window(setting, in_samples, seed=seed),
+        *_seismollm_window(window, in_samples, seed=seed),
         *_seismollm_labels(sigma, truncate_s),
     ]
 
@@ -256,13 +282,13 @@ def seismollm_train_generator(
         As in :py:func:`seismollm_train_pipeline`.
     kwargs
         Passed to :py:func:`seismollm_train_pipeline` (``in_samples``, ``sigma``,
-        ``truncate_s`` also reach the clean copy).
+        ``truncate_s``, ``window`` also reach the clean copy).
 
     Returns
     -------
     CleanAndAugmented
     """
-    shared = {k: kwargs[k] for k in ("in_samples", "sigma", "truncate_s") if k in kwargs}
+    shared = {k: kwargs[k] for k in ("in_samples", "sigma", "truncate_s", "window") if k in kwargs}
     clean = sbg.GenericGenerator(dataset)
     clean.add_augmentations(seismollm_eval_pipeline(task, setting, **shared))
     augmented = sbg.GenericGenerator(dataset)
@@ -275,33 +301,6 @@ def _phase_lists() -> tuple[list[str], list[str]]:
     p = [k for k, v in PHASE_DICT.items() if v == "P"]
     s = [k for k, v in PHASE_DICT.items() if v == "S"]
     return p, s
-
-
-def _pick_window(
-    in_samples: int, wide_samples: int, sample_boundaries: tuple[int | None, int | None]
-) -> list:
-    """Pick benchmark window: 2/3 a wide window around a random pick, then a random window."""
-    return [
-        sbg.OneOf(
-            [
-                sbg.WindowAroundSample(
-                    list(PHASE_DICT),
-                    samples_before=wide_samples // 2,
-                    windowlen=wide_samples,
-                    selection="random",
-                    strategy="variable",
-                ),
-                sbg.NullAugmentation(),
-            ],
-            probabilities=[2, 1],
-        ),
-        sbg.RandomWindow(
-            low=sample_boundaries[0],
-            high=sample_boundaries[1],
-            windowlen=in_samples,
-            strategy="pad",
-        ),
-    ]
 
 
 def _eqtransformer_blocks(
@@ -320,12 +319,16 @@ def _eqtransformer_blocks(
         detection = sbg.DetectionLabeller(
             p_phases, s_phases=s_phases, factor=1.4, key=("X", "detections")
         )
-    window = _pick_window(in_samples, 2 * in_samples, sample_boundaries)
+    window = (
+        pick_window(in_samples, 2 * in_samples, sample_boundaries)
+        if seed is None
+        else [PhaseWindow(in_samples, seed=seed)]
+    )
     block1 = [
-        *(window if seed is None else [Seeded(window, seed)]),
+        *window,
         sbg.ProbabilisticLabeller(label_columns=PHASE_DICT, sigma=sigma, dim=0),
         detection,
-        sbg.Normalize(detrend_axis=-1, amp_norm_axis=-1, amp_norm_type="peak"),
+        sbg.Normalize(detrend_axis=-1, amp_norm_axis=-1, amp_norm_type=EQTRANSFORMER_NORM),
     ]
     block2 = [
         sbg.ChangeDtype(np.float32, "X"),
@@ -342,7 +345,7 @@ def eqtransformer_train_pipeline(
     sample_boundaries: tuple[int | None, int | None] = (None, None),
     detection_fixed_window: int | None = None,
 ) -> list:
-    """The pick benchmark's EQTransformer training pipeline (also SeisMoE's, SPEC §3).
+    """The pick benchmark's EQTransformer training pipeline (also SeisMoE's, docs/reference.md section 2).
 
     With probability 2/3 a ``2 * in_samples`` window around a random pick, then a random
     ``in_samples`` window (zero-padded); labels ``ProbabilisticLabeller`` (sigma 20) and
@@ -382,7 +385,7 @@ def eqtransformer_train_pipeline(
         *rotation,
         with_probability(sbg.AddGap(), 0.2),
         with_probability(sbg.ChannelDropout(), 0.3),
-        sbg.Normalize(detrend_axis=-1, amp_norm_axis=-1, amp_norm_type="peak"),
+        sbg.Normalize(detrend_axis=-1, amp_norm_axis=-1, amp_norm_type=EQTRANSFORMER_NORM),
     ]
     return [*block1, *augmentation, *block2]
 
@@ -394,10 +397,11 @@ def eqtransformer_eval_pipeline(
     detection_fixed_window: int | None = None,
     seed: int = 0,
 ) -> list:
-    """The pick benchmark's EQTransformer validation pipeline, made deterministic per trace.
+    """The pick benchmark's EQTransformer labels on deterministic windows that hold the picks.
 
-    The window choice of :py:func:`eqtransformer_train_pipeline` runs seeded (``seed`` and the
-    trace name); no augmentation.
+    The window is a :py:class:`~seisbench_llm.training.windows.PhaseWindow` (start seeded by
+    ``seed`` and the trace; the pick benchmark's random crop would often cut the phases off the
+    windows that are scored); labels and normalisation as in training; no augmentation.
 
     Returns
     -------
@@ -419,9 +423,13 @@ def _phasenet_pipeline(
     sample_boundaries: tuple[int | None, int | None],
     seed: int | None,
 ) -> list:
-    window = _pick_window(in_samples, 2 * (in_samples - 1), sample_boundaries)
+    window = (
+        pick_window(in_samples, 2 * (in_samples - 1), sample_boundaries)
+        if seed is None
+        else [PhaseWindow(in_samples, seed=seed)]
+    )
     return [
-        *(window if seed is None else [Seeded(window, seed)]),
+        *window,
         sbg.ChangeDtype(np.float32),
         sbg.Normalize(demean_axis=-1, amp_norm_axis=-1, amp_norm_type=norm),
         sbg.ProbabilisticLabeller(
@@ -474,7 +482,8 @@ def phasenet_eval_pipeline(
     sample_boundaries: tuple[int | None, int | None] = (None, None),
     seed: int = 0,
 ) -> list:
-    """:py:func:`phasenet_train_pipeline` with the window choice seeded per trace.
+    """:py:func:`phasenet_train_pipeline`'s labels on deterministic windows holding the picks
+    (:py:class:`~seisbench_llm.training.windows.PhaseWindow`, seeded per trace).
 
     Returns
     -------
