@@ -1,6 +1,10 @@
 """SeisMoLLM: architecture, GPT-2 loading, LoRA, annotate/classify and bad input."""
 
+import hashlib
+import inspect
+import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import obspy
@@ -10,8 +14,16 @@ import seisbench.util as sbu
 import torch
 
 import seisbench_llm
+from seisbench_llm.models.config import SeisMoLLMConfig
 from seisbench_llm.models.gpt2 import PretrainedGPT2NotFoundError
-from seisbench_llm.models.seismollm import TASKS, SeisMoLLM
+from seisbench_llm.models.seismollm import SeisMoLLM
+from seisbench_llm.tasks import TASKS
+from seisbench_llm.training.config import (
+    SEISMOLLM_SET_BY_HARNESS,
+    ConfigError,
+    model_arg_rules,
+    validate_config,
+)
 
 TINY = dict(
     d_model=32,
@@ -385,3 +397,120 @@ def test_export_then_from_pretrained_identical_annotate(example_stream, no_netwo
     assert loaded.lora_r == 0 and model.lora_r == TINY["lora_r"]
     for a, b in zip(model.annotate(example_stream), loaded.annotate(example_stream), strict=True):
         np.testing.assert_allclose(a.data, b.data, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------- one config
+#: get_model_args() of ``SeisMoLLM(task="back_azimuth", **TINY)`` as written by the code before
+#: SeisMoLLMConfig (commit 69adf3f), and a digest of its state_dict layout (names and shapes)
+#: per task: weights saved by that version must load unchanged.
+MODEL_ARGS_BEFORE_CONFIG = {
+    "sampling_rate": 100.0, "component_order": "ZNE", "in_samples": 6000, "filter_args": None,
+    "filter_kwargs": None, "grouping": "instrument", "task": "back_azimuth", "lora_r": 2,
+    "lora_alpha": 2, "lora_dropout": 0.1, "magnitude_scale": 8.0, "distance_scale": 500.0,
+    "p_position": 1000, "phases": ["P", "S"], "d_model": 32, "n_layers": 2, "n_heads": 2,
+    "n_positions": 128, "dropout": 0.1, "patch_size": 8, "embed_channels": [4, 8, 4, 4],
+    "embed_kernels": [16, 8, 6, 1], "embed_scale_strides": [8, 6, 4, 2],
+    "embed_strides": [2, 2, 2, 1], "head_channels": [8, 8, 8, 6], "head_kernels": [1, 6, 8, 16],
+}  # fmt: skip
+LAYOUT_BEFORE_CONFIG = {
+    "picking": "56008a791cafa4d0",
+    "polarity": "d9e9b7982768fded",
+    "magnitude": "29fbc208f3e4e0da",
+    "distance": "29fbc208f3e4e0da",
+    "back_azimuth": "d9e9b7982768fded",
+}
+
+
+def state_layout(model):
+    layout = ";".join(f"{k}:{tuple(v.shape)}" for k, v in model.state_dict().items())
+    return hashlib.sha256(layout.encode()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_state_dict_layout_unchanged(task):
+    assert state_layout(SeisMoLLM(task=task, **TINY)) == LAYOUT_BEFORE_CONFIG[task]
+
+
+def test_weights_saved_before_config_load(tmp_path, example_stream):
+    """A json/pt pair as the previous version wrote it loads through SeisBench's ``load``
+    (``cls(**model_args)``) and annotates like the model it was saved from."""
+    saved = tiny("back_azimuth", **{"p_position": None})
+    randomize_lora(saved)
+    content = {"docstring": "", "model_args": MODEL_ARGS_BEFORE_CONFIG, "default_args": {}}
+    content["seisbench_requirement"] = "0.3.0"
+    (tmp_path / "old.json").write_text(json.dumps(content))
+    torch.save(saved.state_dict(), tmp_path / "old.pt")
+    loaded = SeisMoLLM.load(tmp_path / "old")
+    assert loaded.get_model_args() == MODEL_ARGS_BEFORE_CONFIG == saved.get_model_args()
+    assert loaded.config == saved.config and loaded.task == "back_azimuth"
+    a = saved.classify(example_stream).back_azimuth_deg
+    assert loaded.classify(example_stream).back_azimuth_deg == a
+
+
+def test_config_is_the_constructor_signature_and_model_args():
+    specs = SeisMoLLMConfig.arg_specs()
+    params = inspect.signature(SeisMoLLM).parameters
+    assert [p for p in params if p != "kwargs"] == list(specs)
+    assert {p: params[p].default for p in specs} == {n: s.default for n, s in specs.items()}
+    model = tiny("magnitude")
+    assert model.config == SeisMoLLMConfig(task="magnitude", **TINY)
+    args = model.get_model_args()
+    assert {k: args[k] for k in specs} == model.config.to_dict()
+    # a config object builds the same model; mixing it with keyword arguments is refused
+    torch.manual_seed(0)
+    same = SeisMoLLM(model.config).eval()
+    x = torch.randn(2, 3, 6000)
+    with torch.no_grad():
+        torch.testing.assert_close(same(x), model(x))
+    with pytest.raises(TypeError, match="either config or SeisMoLLM arguments"):
+        SeisMoLLM(model.config, d_model=64)
+
+
+def test_config_checks_every_argument():
+    with pytest.raises(
+        ValueError, match=r"^SeisMoLLM argument d_model = \"768\": must be an integer >= 1$"
+    ):
+        SeisMoLLM(d_model="768")
+    with pytest.raises(
+        ValueError, match="embed_kernels = \\[16, 0\\]: must be a list of integers >= 1"
+    ):
+        SeisMoLLM(embed_kernels=[16, 0])
+    with pytest.raises(ValueError, match="lora_dropout = 1.0: must be a number in"):
+        SeisMoLLM(lora_dropout=1.0)
+    with pytest.raises(ValueError, match="p_position = true: must be null or an integer"):
+        SeisMoLLM(p_position=True)
+    assert SeisMoLLMConfig(embed_channels=None).embed_channels == (16, 48, 96, 96)
+    assert SeisMoLLMConfig(in_samples=8192).p_position == 8192 // 6
+
+
+def test_harness_model_args_come_from_the_config():
+    rules = model_arg_rules("seismollm")
+    fields = set(SeisMoLLMConfig.arg_specs())
+    assert set(rules) == fields - set(SEISMOLLM_SET_BY_HARNESS) | {"gpt2", "lr"}
+    base = {"model": "seismollm", "data": "Synthetic"}
+    validate_config({**base, "model_args": {"head_kernels": [1, 3, 5, 7], "p_position": None}})
+    with pytest.raises(
+        ConfigError, match=r"model_args.head_kernels = \[1, 2.5\]: must be a list of integers >= 1"
+    ):
+        validate_config({**base, "model_args": {"head_kernels": [1, 2.5]}})
+    with pytest.raises(ConfigError, match="Unknown key.*phases"):
+        validate_config({**base, "model_args": {"phases": ["P"]}})
+
+
+def argument_table() -> list[str]:
+    """The rows docs/user_guide.md must show for SeisMoLLM's arguments."""
+    rows = ["| argument | default | allowed | meaning |", "|---|---|---|---|"]
+    for name, spec in SeisMoLLMConfig.arg_specs().items():
+        default = json.dumps(spec.default)
+        rows.append(f"| `{name}` | `{default}` | {spec.allowed} | {spec.doc} |")
+    return rows
+
+
+def test_user_guide_lists_every_argument():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "user_guide.md").read_text()
+    lines = text.splitlines()
+    start = lines.index("| argument | default | allowed | meaning |")
+    table = lines[start : start + len(SeisMoLLMConfig.arg_specs()) + 2]
+    assert table == argument_table(), (
+        "regenerate the table with tests/test_seismollm.py:argument_table"
+    )

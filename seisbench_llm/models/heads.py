@@ -58,7 +58,7 @@ class FusedUpLayer(nn.Module):
 
 
 class PickingHead(nn.Module):
-    """Up-sampling decoder to ``(B, 3, out_length)`` probabilities for [noise, P, S]."""
+    """Up-sampling decoder to ``(B, n_outputs, out_length)`` logits (SeisMoLLM: [noise, P, S])."""
 
     def __init__(
         self,
@@ -78,9 +78,8 @@ class PickingHead(nn.Module):
         self.up = nn.Sequential(*layers)
         self.out = nn.Conv1d(in_channels, n_outputs, 7, padding=3)
 
-    def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
-        x = self.out(self.up(x))
-        return x if logits else torch.sigmoid(x)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.up(x))
 
     def fused(self) -> FusedPickingHead:
         """Inference copy in eval mode with the BatchNorms folded into the convs."""
@@ -97,9 +96,8 @@ class FusedPickingHead(nn.Module):
         self.register_buffer("out_bias", head.out.bias.detach().clone())
         self.out_padding = head.out.padding
 
-    def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
-        x = F.conv1d(self.up(x), self.out_weight, self.out_bias, padding=self.out_padding)
-        return x if logits else torch.sigmoid(x)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv1d(self.up(x), self.out_weight, self.out_bias, padding=self.out_padding)
 
 
 class PooledHead(nn.Module):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import seisbench.util as sbu
 import torch
 from seisbench.models import WaveformModel
 
+from seisbench_llm.models.config import SeisMoLLMConfig
 from seisbench_llm.models.embedder import MultiScaleEmbedder, patchify, unpatchify
 from seisbench_llm.models.gpt2 import GPT2Backbone
 from seisbench_llm.models.heads import PickingHead, PooledHead
@@ -26,10 +28,8 @@ from seisbench_llm.models.inputs import (
     station_key,
 )
 from seisbench_llm.precision import autocast, resolve_precision
+from seisbench_llm.tasks import get_task
 from seisbench_llm.weights import RegistryMixin
-
-TASKS = ("picking", "polarity", "magnitude", "distance", "back_azimuth")
-POLARITY_CLASSES = ("U", "D")
 
 _CITATION = (
     "Wang, X., Liu, F., Li, R., Xiao, Z., Zhang, Y., & Liu, C. (2025). SeisMoLLM: Advancing "
@@ -61,33 +61,11 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
     is ~1.5x slower per window and needs ~3 GiB more memory (on a GPU, pass a larger
     ``batch_size``). They never change the model, its weights or its ``state_dict``.
 
-    :param task: One of ``"picking"``, ``"polarity"``, ``"magnitude"``, ``"distance"``,
-                 ``"back_azimuth"``.
-    :param in_samples: Window length (6000 for STEAD at 100 Hz, 8192 for DiTing at 50 Hz).
-    :param sampling_rate: Sampling rate in Hz the model expects (input is resampled to it).
-    :param component_order: Component order of the input.
-    :param d_model: GPT-2 width (768 for GPT-2 small).
-    :param n_layers: Number of GPT-2 blocks used (3 in the paper).
-    :param n_heads: Attention heads (12 for GPT-2 small).
-    :param n_positions: Rows of the position embedding table (1024 for GPT-2).
-    :param dropout: GPT-2 embedding, attention and residual dropout.
-    :param patch_size: Feature samples per token; the embedder's last stage has
-                       ``d_model / patch_size`` channels.
-    :param embed_channels: Output channels of the 4 embedder stages (the last is replaced by
-                           ``d_model // patch_size`` if None).
-    :param embed_kernels: Base kernel per embedder stage.
-    :param embed_scale_strides: Kernel increment between the 4 branches of a stage.
-    :param embed_strides: Stride per embedder stage.
-    :param head_channels: Channels of the 4 up-layers of the picking head.
-    :param head_kernels: Kernels of the 4 up-layers of the picking head.
-    :param lora_r: LoRA rank; 0 builds the model without adapters (as after :py:meth:`merge_lora`).
-    :param lora_alpha: LoRA alpha.
-    :param lora_dropout: LoRA dropout.
-    :param magnitude_scale: Magnitude head output is ``sigmoid * magnitude_scale``.
-    :param distance_scale: Distance head output is ``sigmoid * distance_scale`` (km).
-    :param p_position: For the non-picking tasks, the sample at which the P onset lies in a window
-                       (windows are placed like this in ``classify``; default ``in_samples // 6``).
-    :param phases: Phase names of the picking outputs.
+    Arguments: the fields of :py:class:`~seisbench_llm.models.config.SeisMoLLMConfig` as keywords
+    (their table: ``docs/user_guide.md``), or ``config``, a whole ``SeisMoLLMConfig`` (keywords
+    then override its fields). Tasks: :py:data:`seisbench_llm.tasks.TASKS`.
+
+    :param config: A :py:class:`~seisbench_llm.models.config.SeisMoLLMConfig`.
     :param kwargs: Passed to :py:class:`seisbench.models.WaveformModel`.
     """
 
@@ -122,119 +100,88 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
         None,
     )
 
-    def __init__(
-        self,
-        task: str = "picking",
-        in_samples: int = 6000,
-        sampling_rate: float = 100.0,
-        component_order: str = "ZNE",
-        d_model: int = 768,
-        n_layers: int = 3,
-        n_heads: int = 12,
-        n_positions: int = 1024,
-        dropout: float = 0.1,
-        patch_size: int = 8,
-        embed_channels: Sequence[int] | None = (16, 48, 96, None),
-        embed_kernels: Sequence[int] = (16, 8, 6, 1),
-        embed_scale_strides: Sequence[int] = (8, 6, 4, 2),
-        embed_strides: Sequence[int] = (2, 2, 2, 1),
-        head_channels: Sequence[int] = (224, 192, 160, 6),
-        head_kernels: Sequence[int] = (1, 6, 8, 16),
-        lora_r: int = 16,
-        lora_alpha: float = 16,
-        lora_dropout: float = 0.1,
-        magnitude_scale: float = 8.0,
-        distance_scale: float = 500.0,
-        p_position: int | None = None,
-        phases: Sequence[str] = ("P", "S"),
-        **kwargs,
-    ):
-        if task not in TASKS:
-            raise ValueError(f"Unknown task '{task}'. Valid tasks: {', '.join(TASKS)}")
-        if d_model % patch_size:
-            raise ValueError(f"d_model ({d_model}) must be divisible by patch_size ({patch_size})")
-        token_channels = d_model // patch_size
-        embed_channels = list(embed_channels if embed_channels is not None else (16, 48, 96, None))
-        if embed_channels[-1] is None:
-            embed_channels[-1] = token_channels
-        if embed_channels[-1] != token_channels:
-            raise ValueError(
-                f"The last embedder stage must have d_model / patch_size = {token_channels} "
-                f"channels, got {embed_channels[-1]}"
+    def __init__(self, config: SeisMoLLMConfig | None = None, **kwargs):
+        if config is None:
+            config, kwargs = SeisMoLLMConfig.split(kwargs)
+        elif not isinstance(config, SeisMoLLMConfig):
+            raise TypeError(f"config must be a SeisMoLLMConfig, got {type(config).__name__}")
+        elif given := sorted(set(kwargs) & set(config.arg_specs())):
+            raise TypeError(
+                f"Give either config or SeisMoLLM arguments, not both (got {', '.join(given)}); "
+                "use dataclasses.replace(config, ...)"
             )
-        if p_position is None:
-            p_position = in_samples // 6
-        if not 0 <= p_position < in_samples:
-            raise ValueError(f"p_position must lie in [0, {in_samples}), got {p_position}")
-
-        if task == "picking":
-            output_kwargs = dict(
-                output_type="array", pred_sample=(0, in_samples), labels=list(phases)
-            )
-        else:
-            labels = {
-                "polarity": ["up", "down"],
-                "magnitude": ["magnitude"],
-                "distance": ["distance_km"],
-                "back_azimuth": ["back_azimuth_deg"],
-            }[task]
-            output_kwargs = dict(output_type="point", pred_sample=p_position, labels=labels)
-        citation = kwargs.pop("citation", _CITATION)
+        task = get_task(config.task)
+        labels = list(task.labels or config.phases)
+        pred_sample = (0, config.in_samples) if task.output_type == "array" else config.p_position
         super().__init__(
-            citation=citation,
-            in_samples=in_samples,
-            sampling_rate=sampling_rate,
-            component_order=component_order,
-            **output_kwargs,
+            citation=kwargs.pop("citation", _CITATION),
+            in_samples=config.in_samples,
+            sampling_rate=config.sampling_rate,
+            component_order=config.component_order,
+            output_type=task.output_type,
+            pred_sample=pred_sample,
+            labels=labels,
             **kwargs,
         )
-
-        self.task = task
-        self.phases = list(phases)
-        self.p_position = p_position
-        self.patch_size = patch_size
-        self.magnitude_scale = magnitude_scale
-        self.distance_scale = distance_scale
-        self.lora_alpha = lora_alpha
-        self.lora_dropout = lora_dropout
-        self._arch = dict(
-            d_model=d_model,
-            n_layers=n_layers,
-            n_heads=n_heads,
-            n_positions=n_positions,
-            dropout=dropout,
-            patch_size=patch_size,
-            embed_channels=list(embed_channels),
-            embed_kernels=list(embed_kernels),
-            embed_scale_strides=list(embed_scale_strides),
-            embed_strides=list(embed_strides),
-            head_channels=list(head_channels),
-            head_kernels=list(head_kernels),
-        )
-
+        self.config = config
+        self.task_spec = task
         self.embedder = MultiScaleEmbedder(
-            len(component_order), embed_channels, embed_kernels, embed_scale_strides, embed_strides
+            len(config.component_order),
+            config.embed_channels,
+            config.embed_kernels,
+            config.embed_scale_strides,
+            config.embed_strides,
         )
-        feature_len = math.ceil(in_samples / self.embedder.downsampling)
-        self.n_tokens = feature_len // patch_size
+        feature_len = math.ceil(config.in_samples / self.embedder.downsampling)
+        self.n_tokens = feature_len // config.patch_size
         if self.n_tokens < 1:
             raise ValueError(
-                f"in_samples={in_samples} gives no complete patch: need at least "
-                f"{self.embedder.downsampling * patch_size} samples"
+                f"in_samples={config.in_samples} gives no complete patch: need at least "
+                f"{self.embedder.downsampling * config.patch_size} samples"
             )
-        if self.n_tokens > n_positions:
-            raise ValueError(f"{self.n_tokens} tokens exceed n_positions={n_positions}")
-        self.llm = GPT2Backbone(d_model, n_layers, n_heads, n_positions, dropout)
-        if task == "picking":
+        if self.n_tokens > config.n_positions:
+            raise ValueError(f"{self.n_tokens} tokens exceed n_positions={config.n_positions}")
+        self.llm = GPT2Backbone(
+            config.d_model, config.n_layers, config.n_heads, config.n_positions, config.dropout
+        )
+        token_channels = config.d_model // config.patch_size
+        if task.head == "picking":
             self.head = PickingHead(
-                token_channels, self.n_tokens * patch_size, in_samples, head_channels, head_kernels
+                token_channels,
+                self.n_tokens * config.patch_size,
+                config.in_samples,
+                config.head_channels,
+                config.head_kernels,
+                task.n_outputs,
             )
         else:
-            n_out = {"polarity": 2, "magnitude": 1, "distance": 1, "back_azimuth": 2}[task]
-            self.head = PooledHead(token_channels, n_out)
+            self.head = PooledHead(token_channels, task.n_outputs)
         self.llm_source: str | None = None  # where GPT-2 weights came from (None: random init)
-        if lora_r:
-            self.llm.add_lora(lora_r, lora_alpha, lora_dropout)
+        if config.lora_r:
+            self.llm.add_lora(config.lora_r, config.lora_alpha, config.lora_dropout)
+
+    # SeisMoLLM(**kwargs) takes the config's fields as keywords: show them in help() and inspect
+    __init__.__signature__ = SeisMoLLMConfig.signature()
+
+    @property
+    def task(self) -> str:
+        """The task's name (:py:data:`seisbench_llm.tasks.TASKS`)."""
+        return self.config.task
+
+    @property
+    def phases(self) -> list[str]:
+        """Phase names of the picking outputs."""
+        return list(self.config.phases)
+
+    @property
+    def p_position(self) -> int:
+        """Sample of the P onset in a window of the non-picking tasks."""
+        return self.config.p_position
+
+    @property
+    def patch_size(self) -> int:
+        """Feature samples per GPT-2 token."""
+        return self.config.patch_size
 
     # ------------------------------------------------------------------ model
     #: True for the inference copy :py:meth:`inference_model` returns.
@@ -259,17 +206,8 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
         ):
             features = self.embedder(x)
             tokens = self.llm(patchify(features, self.patch_size))
-            features = unpatchify(tokens, self.patch_size)
-            if self.task == "picking":
-                return self.head(features, logits=logits).float()
-            out = self.head(features).float()
-        if self.task == "polarity":
-            return out if logits else torch.softmax(out, dim=-1)
-        if self.task == "magnitude":
-            return torch.sigmoid(out[:, 0]) * self.magnitude_scale
-        if self.task == "distance":
-            return torch.sigmoid(out[:, 0]) * self.distance_scale
-        return torch.tanh(out)
+            out = self.head(unpatchify(tokens, self.patch_size)).float()
+        return self.task_spec.predict(out, self.config, logits)
 
     def load_gpt2_weights(self, source: str = "gpt2", local_files_only: bool | None = None) -> str:
         """Copy pretrained GPT-2 weights into the LLM blocks (see :py:meth:`GPT2Backbone.load_gpt2_weights`).
@@ -285,11 +223,14 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
     def merge_lora(self) -> None:
         """Fold LoRA into the GPT-2 weights; the model then saves and loads without PEFT."""
         self.llm.merge_lora()
+        self.config = dataclasses.replace(self.config, lora_r=0)
 
     def add_lora(self, r: int = 16, alpha: float = 16, dropout: float = 0.1) -> None:
         """Add fresh LoRA adapters, e.g. to fine-tune a merged model."""
-        self.lora_alpha, self.lora_dropout = alpha, dropout
         self.llm.add_lora(r, alpha, dropout)
+        self.config = dataclasses.replace(
+            self.config, lora_r=r, lora_alpha=alpha, lora_dropout=dropout
+        )
 
     def inference_model(self, precision: str = "float32") -> SeisMoLLM:
         """A copy of this model for inference (``is_inference_copy`` True): a SeisMoLLM to
@@ -364,20 +305,7 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
         model_args = super().get_model_args()
         for key in ("citation", "output_type", "default_args", "pred_sample", "labels"):
             model_args.pop(key, None)
-        model_args.update(
-            task=self.task,
-            in_samples=self.in_samples,
-            sampling_rate=self.sampling_rate,
-            component_order=self.component_order,
-            lora_r=self.lora_r,
-            lora_alpha=self.lora_alpha,
-            lora_dropout=self.lora_dropout,
-            magnitude_scale=self.magnitude_scale,
-            distance_scale=self.distance_scale,
-            p_position=self.p_position,
-            phases=self.phases,
-            **self._arch,
-        )
+        model_args.update(self.config.to_dict())
         return model_args
 
     # ------------------------------------------------------------------ annotate
@@ -394,7 +322,7 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
     def annotate_batch_post(
         self, batch: torch.Tensor, piggyback: Any, argdict: dict[str, Any]
     ) -> torch.Tensor:
-        if self.task == "picking":
+        if self.task_spec.output_type == "array":  # picking: [noise, P, S] curves
             if batch.is_inference() and not torch.is_inference_mode_enabled():
                 batch = batch.clone()  # inference tensors can only be changed in inference mode
             pre, post = argdict.get("blinding", self._annotate_args["blinding"][1])
@@ -403,10 +331,7 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
             if post > 0:
                 batch[:, 1:, -post:] = np.nan
             return batch[:, 1:].transpose(1, 2)  # (B, T, [P, S]), a view
-        if self.task == "back_azimuth":
-            deg = torch.rad2deg(torch.atan2(batch[:, 1], batch[:, 0])) % 360.0
-            return deg[:, None]
-        return batch if batch.ndim == 2 else batch[:, None]
+        return self.task_spec.to_annotation(batch)
 
     async def annotate_async(
         self, stream: obspy.Stream, copy: bool = True, **kwargs
@@ -448,7 +373,7 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
           ``.back_azimuth_deg`` or ``.polarity`` (``"U"``/``"D"``) with
           ``.polarity_probability``, plus ``.window_start``.
         """
-        if self.task == "picking":
+        if self.task_spec.output_type == "array":
             return super().classify(stream, **kwargs)
         argdict = {**self.default_args, **kwargs}
         check_annotate_args(self, argdict)
@@ -463,10 +388,11 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
                 for i in range(0, len(windows), batch_size):
                     x = torch.as_tensor(np.stack(windows[i : i + batch_size]))
                     x = model.annotate_batch_pre(x.to(model.device, model.dtype), argdict)
-                    preds.append(model(x).float().cpu().numpy())
+                    values = model.annotate_batch_post(model(x), None, argdict)
+                    preds.append(values.float().cpu().numpy())
         finally:
             model.train(was_training)
-        pred = np.concatenate(preds) if preds else np.zeros((0, 2))
+        pred = np.concatenate(preds) if preds else np.zeros((0, len(self.labels)))
         return self._classify_output(starts, pred, stations)
 
     def _classify_windows(
@@ -513,20 +439,5 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
     def _classify_output(
         self, starts: dict, pred: np.ndarray, stations: list[str]
     ) -> sbu.ClassifyOutput:
-        out: dict[str, dict] = {"window_start": starts}
-        if self.task == "polarity":
-            out["polarity"] = {
-                s: POLARITY_CLASSES[int(np.argmax(p))] for s, p in zip(stations, pred, strict=True)
-            }
-            out["polarity_probability"] = {
-                s: float(np.max(p)) for s, p in zip(stations, pred, strict=True)
-            }
-        elif self.task == "back_azimuth":
-            out["back_azimuth_deg"] = {
-                s: float(np.degrees(np.arctan2(p[1], p[0])) % 360.0)
-                for s, p in zip(stations, pred, strict=True)
-            }
-        else:
-            name = "magnitude" if self.task == "magnitude" else "distance_km"
-            out[name] = {s: float(p) for s, p in zip(stations, pred, strict=True)}
-        return sbu.ClassifyOutput(self.name, **out)
+        outputs = self.task_spec.classify_output(pred, stations)
+        return sbu.ClassifyOutput(self.name, window_start=starts, **outputs)

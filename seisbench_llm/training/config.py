@@ -38,36 +38,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seisbench_llm.tasks import TASKS
+
 MODELS = ("seismollm", "seismoe", "eqtransformer", "phasenet")
-TASKS = ("picking", "polarity", "magnitude", "distance", "back_azimuth")
 SETTINGS = ("stead", "diting")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("cyclic", "cosine", "step", "plateau")
 
+#: SeisMoLLM arguments the harness sets itself: ``task`` from the config's ``task``,
+#: ``sampling_rate`` from its ``setting``; the pipelines fix ``component_order`` and ``phases``.
+SEISMOLLM_SET_BY_HARNESS = ("task", "sampling_rate", "component_order", "phases")
+
+#: ``model_args`` keys per model. SeisMoLLM's: its Lightning module's ``gpt2`` and ``lr`` and the
+#: fields of :py:class:`~seisbench_llm.models.config.SeisMoLLMConfig` (see :py:func:`model_arg_rules`).
 MODEL_ARGS = {
-    "seismollm": {
-        "d_model",
-        "n_layers",
-        "n_heads",
-        "n_positions",
-        "dropout",
-        "patch_size",
-        "embed_channels",
-        "embed_kernels",
-        "embed_scale_strides",
-        "embed_strides",
-        "head_channels",
-        "head_kernels",
-        "lora_r",
-        "lora_alpha",
-        "lora_dropout",
-        "magnitude_scale",
-        "distance_scale",
-        "p_position",
-        "in_samples",
-        "gpt2",
-        "lr",
-    },
     "seismoe": {
         "base_model",
         "num_experts",
@@ -295,23 +279,16 @@ TRAINER_RULES: dict[str, Rule] = {
     "reload_dataloaders_every_n_epochs": COUNT,
     "profiler": TEXT.or_null(),
 }
-#: Constraints on model arguments beyond the type of their default (any model that has them).
+#: Constraints on model arguments beyond the type of their default (SeisMoE, EQTransformer,
+#: PhaseNet and the Lightning modules; SeisMoLLM's come with its config).
 MODEL_ARG_RULES: dict[str, Rule] = {
     "lr": POSITIVE,
-    "dropout": FRACTION,
-    "lora_dropout": FRACTION,
     "drop_rate": FRACTION,
     "in_samples": POSITIVE_INT,
-    "d_model": POSITIVE_INT,
-    "n_layers": POSITIVE_INT,
-    "n_heads": POSITIVE_INT,
-    "patch_size": POSITIVE_INT,
-    "lora_r": COUNT,
     "num_experts": POSITIVE_INT,
     "num_experts_per_token": POSITIVE_INT,
     "moe_loss_coef": NON_NEGATIVE,
     "base_model": TEXT.or_null(),
-    "gpt2": TEXT.or_null(),
 }
 
 
@@ -337,18 +314,29 @@ def signature_rules(*callables: Callable) -> dict[str, Rule]:
     return rules
 
 
+def seismollm_arg_rules() -> dict[str, Rule]:
+    """Rules of the SeisMoLLM arguments a config may set: type, check and words from
+    :py:class:`~seisbench_llm.models.config.SeisMoLLMConfig`."""
+    from seisbench_llm.models.config import SeisMoLLMConfig
+
+    return {
+        name: Rule((object,), spec.allowed, spec.accepts)
+        for name, spec in SeisMoLLMConfig.arg_specs().items()
+        if name not in SEISMOLLM_SET_BY_HARNESS
+    }
+
+
 def model_arg_rules(model: str) -> dict[str, Rule]:
-    """Rules of ``model_args`` for ``model``: the keys of :py:data:`MODEL_ARGS`, typed by the
-    defaults of the model's (and its Lightning module's) constructor and :py:data:`MODEL_ARG_RULES`."""
+    """Rules of ``model_args`` for ``model``: SeisMoLLM's from its config (plus ``gpt2``, ``lr``);
+    the others' the keys of :py:data:`MODEL_ARGS`, typed by the defaults of the model's (and its
+    Lightning module's) constructor and :py:data:`MODEL_ARG_RULES`."""
     from seisbench_llm.training.lit import LIT_MODULES
 
+    if model == "seismollm":
+        return {"gpt2": TEXT.or_null(), "lr": MODEL_ARG_RULES["lr"], **seismollm_arg_rules()}
     lit = LIT_MODULES[model]
     inner = lit.__init__
-    if model == "seismollm":
-        from seisbench_llm.models.seismollm import SeisMoLLM
-
-        inner = SeisMoLLM.__init__
-    elif model in ("eqtransformer", "phasenet"):
+    if model in ("eqtransformer", "phasenet"):
         import seisbench.models as sbm
 
         inner = {"eqtransformer": sbm.EQTransformer, "phasenet": sbm.PhaseNet}[model].__init__

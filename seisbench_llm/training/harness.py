@@ -20,6 +20,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from torch.utils.data import DataLoader, Dataset
 
 from seisbench_llm.precision import PRECISIONS, lightning_precision
+from seisbench_llm.tasks import get_task
 from seisbench_llm.training import pipelines
 from seisbench_llm.training.config import Config, ConfigError
 from seisbench_llm.training.coverage import check_label_coverage
@@ -87,33 +88,19 @@ def _limit(ds: sbd.WaveformDataset, n: int | None, seed: int) -> sbd.WaveformDat
 
 
 def task_mask(cfg: Config, metadata) -> np.ndarray:
-    """Traces usable for the config's task: all for picking; earthquakes with a finite target for
-    magnitude, distance and back-azimuth; a known U/D polarity for polarity."""
+    """Traces usable for the config's task: all for picking; otherwise earthquakes with a target
+    (:py:meth:`seisbench_llm.tasks.Task.has_target`: a finite value, a known U/D polarity)."""
+    task = get_task(cfg.task)
     n = len(metadata)
-    if cfg.task == "picking":
+    if task.output_type == "array":
         return np.ones(n, dtype=bool)
-    from seisbench_llm.data.augmentations import POLARITY_COLUMNS, polarity_class
-
     mask = np.ones(n, dtype=bool)
     if "trace_category" in metadata:
         mask &= (metadata["trace_category"].fillna("earthquake") != "noise").to_numpy()
-    if cfg.task == "polarity":
-        known = np.zeros(n, dtype=bool)
-        for col in POLARITY_COLUMNS:
-            if col in metadata:
-                known |= np.array([polarity_class(v) >= 0 for v in metadata[col]])
-        return mask & known
-    columns = {
-        "magnitude": ["source_magnitude"],
-        "distance": ["source_distance_km", "path_ep_distance_km"],
-        "back_azimuth": ["path_back_azimuth_deg"],
-    }[cfg.task]
-    present = [c for c in columns if c in metadata]
-    if not present:
-        raise ConfigError(
-            f"Dataset has no column for task '{cfg.task}' (looked for {', '.join(columns)})"
-        )
-    return mask & np.isfinite(metadata[present[0]].to_numpy(dtype=float))
+    try:
+        return mask & task.has_target(metadata)
+    except KeyError as error:
+        raise ConfigError(error.args[0]) from None
 
 
 def resplit(dataset: sbd.WaveformDataset, fractions: list[float], seed: int) -> sbd.WaveformDataset:

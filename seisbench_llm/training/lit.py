@@ -138,10 +138,10 @@ class BaseLit(L.LightningModule):
 
 
 class SeisMoLLMLit(BaseLit):
-    """SeisMoLLM for one task with the losses of the paper.
-
-    picking: BCE on [noise, P, S] with channel weights [0, 1, 1]; polarity: cross-entropy (label -1
-    ignored); magnitude, distance: Huber (delta 1); back-azimuth: Huber(cos) + Huber(sin).
+    """SeisMoLLM for one task with the task's loss (:py:data:`seisbench_llm.tasks.TASKS`, the
+    paper's): picking: BCE on [noise, P, S] with channel weights [0, 1, 1]; polarity:
+    cross-entropy (label -1 ignored); magnitude, distance: Huber (delta 1); back-azimuth:
+    Huber(cos) + Huber(sin).
 
     :param task: SeisMoLLM task.
     :param setting: ``"stead"`` (6000 samples, 100 Hz) or ``"diting"`` (8192 samples, 50 Hz).
@@ -166,14 +166,10 @@ class SeisMoLLMLit(BaseLit):
         super().__init__(optimizer, lr_scheduler, lr)
         self.save_hyperparameters()
         self.task, self.setting, self.window = task, setting, window
-        geometry = {
-            "stead": dict(in_samples=6000, sampling_rate=100.0),
-            "diting": dict(in_samples=8192, sampling_rate=50.0),
-        }[setting]
+        geometry = pipelines.SEISMOLLM_SETTINGS[setting]
         self.model = SeisMoLLM(task=task, **{**geometry, **model_kwargs})
         if gpt2:
             self.model.load_gpt2_weights(gpt2)
-        self.register_buffer("pick_weights", torch.tensor([0.0, 1.0, 1.0]), persistent=False)
 
     @property
     def clean_and_augmented(self) -> bool:
@@ -197,41 +193,14 @@ class SeisMoLLMLit(BaseLit):
 
     @torch.no_grad()
     def predict_batch(self, batch: dict) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        if self.task == "picking":
+        task = self.model.task_spec
+        if task.output_type == "array":
             return super().predict_batch(batch)
-        pred = self.model(batch["X"])
-        if self.task == "polarity":
-            return {"polarity": (pred.argmax(-1), batch["polarity"])}
-        if self.task == "back_azimuth":
-            deg = lambda v: torch.rad2deg(torch.atan2(v[:, 1], v[:, 0])) % 360  # noqa: E731
-            return {"back_azimuth": (deg(pred), deg(batch["baz"]))}
-        key = "magnitude" if self.task == "magnitude" else "distance"
-        return {self.task: (pred, batch[key])}
+        return {task.name: task.evaluation_pair(self.model(batch["X"]), batch[task.key])}
 
     def shared_step(self, batch: dict) -> dict[str, torch.Tensor]:
-        x = batch["X"]
-        if self.task == "picking":
-            logits = self.model(x, logits=True)
-            bce = F.binary_cross_entropy_with_logits(logits, batch["y"], reduction="none").mean(
-                dim=(0, 2)
-            )
-            parts = {"loss_p": bce[1], "loss_s": bce[2]}
-            return {"loss": (bce * self.pick_weights).sum(), **parts}
-        if self.task == "polarity":
-            return {
-                "loss": F.cross_entropy(
-                    self.model(x, logits=True), batch["polarity"].long(), ignore_index=-1
-                )
-            }
-        if self.task == "back_azimuth":
-            pred, target = self.model(x), batch["baz"]
-            cos, sin = (
-                F.huber_loss(pred[:, 0], target[:, 0]),
-                F.huber_loss(pred[:, 1], target[:, 1]),
-            )
-            return {"loss": cos + sin, "loss_cos": cos, "loss_sin": sin}
-        target = batch["magnitude" if self.task == "magnitude" else "distance"]
-        return {"loss": F.huber_loss(self.model(x), target.float(), delta=1.0)}
+        task = self.model.task_spec
+        return task.loss(self.model(batch["X"], logits=True), batch[task.key])
 
 
 def eqtransformer_losses(

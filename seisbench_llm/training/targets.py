@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seisbench_llm.tasks import P_PHASES, PHASE_DICT, S_PHASES
+
 from .metrics import (
     best_f1_threshold,
     best_mcc_threshold,
@@ -68,14 +70,6 @@ __all__ = [
     "write_targets",
 ]
 
-#: Phase names whose arrival columns count as P and as S.
-P_PHASES = ("p", "P", "P1", "Pg", "Pn", "pP", "PmP", "pwP", "pwPm")
-S_PHASES = ("s", "S", "S1", "Sg", "SmS", "Sn")
-#: Metadata column -> phase label.
-PHASE_DICT: dict[str, str] = {
-    **{f"trace_{name}_arrival_sample": "P" for name in P_PHASES},
-    **{f"trace_{name}_arrival_sample": "S" for name in S_PHASES},
-}
 #: Splits evaluated by protocol A.
 SPLITS = ("dev", "test")
 

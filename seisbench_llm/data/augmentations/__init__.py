@@ -9,8 +9,6 @@ generated afterwards from the metadata follow the waveform.
 
 Modules, one job each (every name is importable from this package):
 
-* :py:mod:`.columns`: metadata conventions (:py:data:`PHASE_DICT`, :py:data:`TASKS`,
-  polarity labels and :py:func:`polarity_class`);
 * :py:mod:`.core`: state-dict keys, metadata lookups and :py:func:`trace_seed`;
 * :py:mod:`.control`: :py:class:`Compose`, :py:func:`with_probability` (SeisBench's ``OneOf``),
   :py:class:`Seeded` (deterministic randomness per trace, for validation and test);
@@ -30,15 +28,6 @@ from seisbench_llm.data.augmentations.amplitude import (
     RandomAmplitudeScale,
     StdNormalize,
 )
-from seisbench_llm.data.augmentations.columns import (
-    P_PHASES,
-    PHASE_DICT,
-    POLARITY_CLASSES,
-    POLARITY_COLUMNS,
-    S_PHASES,
-    TASKS,
-    polarity_class,
-)
 from seisbench_llm.data.augmentations.control import Compose, Seeded, with_probability
 from seisbench_llm.data.augmentations.core import trace_seed
 from seisbench_llm.data.augmentations.events import (
@@ -48,6 +37,15 @@ from seisbench_llm.data.augmentations.events import (
 )
 from seisbench_llm.data.augmentations.labels import MultiTaskLabeller, TruncatedGaussianLabeller
 from seisbench_llm.data.augmentations.windows import CircularShift, DiTingCrop
+from seisbench_llm.tasks import (  # the metadata conventions the labels are read from
+    P_PHASES,
+    PHASE_DICT,
+    POLARITY_CLASSES,
+    POLARITY_COLUMNS,
+    S_PHASES,
+    TASKS,
+    polarity_class,
+)
 
 __all__ = [
     "PHASE_DICT",

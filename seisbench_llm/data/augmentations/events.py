@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from seisbench_llm.data.augmentations.columns import PHASE_DICT, POLARITY_COLUMNS
 from seisbench_llm.data.augmentations.core import (
     KeySpec,
     StateDict,
@@ -20,6 +19,7 @@ from seisbench_llm.data.augmentations.core import (
     phase_columns,
     read_entry,
 )
+from seisbench_llm.tasks import PHASE_DICT, POLARITY_COLUMNS
 
 __all__ = ["DuplicateEvent", "EventToNoise", "ZeroGapBetweenPhases"]
 

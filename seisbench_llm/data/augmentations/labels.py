@@ -1,21 +1,15 @@
-"""Label generation: truncated Gaussian pick labels and the labels of all five SeisMoLLM tasks."""
+"""Label generation: truncated Gaussian pick labels and the labels of every SeisMoLLM task."""
 
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from seisbench_llm.data.augmentations.columns import (
-    PHASE_DICT,
-    POLARITY_COLUMNS,
-    TASKS,
-    polarity_class,
-)
 from seisbench_llm.data.augmentations.core import StateDict, check_2d, finite, sampling_rate_of
+from seisbench_llm.tasks import PHASE_DICT, TASKS, Task, get_task
 
 __all__ = ["MultiTaskLabeller", "TruncatedGaussianLabeller"]
 
@@ -88,7 +82,8 @@ class TruncatedGaussianLabeller:
 
 
 class MultiTaskLabeller:
-    """Labels of the five SeisMoLLM tasks, written to their own state-dict keys.
+    """Labels of the SeisMoLLM tasks (:py:data:`seisbench_llm.tasks.TASKS`), each written to the
+    task's state-dict key from the first usable value among the task's metadata columns.
 
     ==========  =================  ===========================================================
     task        key                value
@@ -102,69 +97,46 @@ class MultiTaskLabeller:
                                    missing)
     ==========  =================  ===========================================================
 
-    :param tasks: Tasks to label (default all of :py:data:`TASKS`).
+    :param tasks: Tasks to label (default all of :py:data:`~seisbench_llm.tasks.TASKS`).
     :param sigma: Passed to :py:class:`TruncatedGaussianLabeller`.
     :param truncate_s: Passed to :py:class:`TruncatedGaussianLabeller`.
     :param label_columns: Passed to :py:class:`TruncatedGaussianLabeller`.
-    :param polarity_columns: Columns searched for the polarity; the first present with a known
-        value wins.
-    :param magnitude_column: Magnitude column.
-    :param distance_columns: Columns searched for the epicentral distance in km; first finite value
-        wins.
-    :param baz_column: Back-azimuth column in degrees.
+    :param columns: Metadata columns per task name replacing the task's own
+        (:py:attr:`seisbench_llm.tasks.Task.columns`), searched in order.
     :param key: Waveform key.
     """
 
     def __init__(
         self,
-        tasks: Sequence[str] = TASKS,
+        tasks: Sequence[str] = tuple(TASKS),
         sigma: float = 10.0,
         truncate_s: float | None = 0.25,
         label_columns: Mapping[str, str] = PHASE_DICT,
-        polarity_columns: Sequence[str] = POLARITY_COLUMNS,
-        magnitude_column: str = "source_magnitude",
-        distance_columns: Sequence[str] = ("source_distance_km", "path_ep_distance_km"),
-        baz_column: str = "path_back_azimuth_deg",
+        columns: Mapping[str, Sequence[str]] | None = None,
         key: str = "X",
     ):
-        unknown = set(tasks) - set(TASKS)
-        if unknown:
-            raise ValueError(f"Unknown tasks {sorted(unknown)}. Valid tasks: {', '.join(TASKS)}")
-        self.tasks = tuple(tasks)
+        self.tasks = tuple(get_task(name) for name in tasks)
         self.picks = TruncatedGaussianLabeller(
             label_columns, phases="NPS", sigma=sigma, truncate_s=truncate_s, key=(key, "y")
         )
-        self.polarity_columns = tuple(polarity_columns)
-        self.magnitude_column = magnitude_column
-        self.distance_columns = tuple(distance_columns)
-        self.baz_column = baz_column
+        columns = dict(columns or {})
+        self.columns = {t.name: tuple(columns.get(t.name, t.columns)) for t in self.tasks}
         self.key = key
 
-    def _number(self, metadata: Mapping[str, Any], columns: Sequence[str]) -> float:
-        """First finite number among ``columns`` of the metadata, NaN if none."""
-        for column in columns:
-            value = finite(metadata.get(column))
-            if value is not None:
-                return value
-        return math.nan
+    def _value(self, task: Task, metadata: Mapping[str, Any]) -> Any:
+        """First usable value of ``task``'s columns (a known class or a finite number), or None."""
+        values = [metadata.get(column) for column in self.columns[task.name]]
+        if task.class_of is not None:
+            return next((c for c in map(task.class_of, values) if c >= 0), None)
+        return next((v for v in map(finite, values) if v is not None), None)
 
     def __call__(self, state_dict: StateDict) -> None:
-        x, metadata = state_dict[self.key]
-        if "picking" in self.tasks:
-            self.picks(state_dict)
-        if "polarity" in self.tasks:
-            classes = [polarity_class(metadata.get(c)) for c in self.polarity_columns]
-            polarity = next((c for c in classes if c >= 0), -1)
-            state_dict["polarity"] = (np.array(polarity, dtype=np.int64), None)
-        if "magnitude" in self.tasks:
-            magnitude = self._number(metadata, [self.magnitude_column])
-            state_dict["magnitude"] = (np.array(magnitude, dtype=np.float32), None)
-        if "distance" in self.tasks:
-            distance = self._number(metadata, self.distance_columns)
-            state_dict["distance"] = (np.array(distance, dtype=np.float32), None)
-        if "back_azimuth" in self.tasks:
-            baz = np.deg2rad(self._number(metadata, [self.baz_column]))
-            state_dict["baz"] = (np.array([np.cos(baz), np.sin(baz)], dtype=np.float32), None)
+        _, metadata = state_dict[self.key]
+        for task in self.tasks:
+            if task.target is None:  # picking: Gaussian curves from the pick columns
+                self.picks(state_dict)
+            else:
+                state_dict[task.key] = (task.target(self._value(task, metadata)), None)
 
     def __str__(self) -> str:
-        return f"MultiTaskLabeller (tasks={', '.join(self.tasks)})"
+        return f"MultiTaskLabeller (tasks={', '.join(t.name for t in self.tasks)})"

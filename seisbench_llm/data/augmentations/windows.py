@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import seisbench.generate as sbg
 
-from seisbench_llm.data.augmentations.columns import PHASE_DICT
 from seisbench_llm.data.augmentations.core import (
     KeySpec,
     StateDict,
@@ -21,6 +20,7 @@ from seisbench_llm.data.augmentations.core import (
     sample_columns,
     trace_seed,
 )
+from seisbench_llm.tasks import PHASE_DICT
 
 __all__ = ["CircularShift", "DiTingCrop"]
 
