@@ -47,6 +47,7 @@ import numpy as np
 import obspy
 
 from seisbench_llm.benchmarking import peak_rss_bytes, rss_bytes
+from seisbench_llm.precision import PRECISIONS
 
 GIB = 2**30
 MODELS = ("seismollm", "eqtransformer")
@@ -116,6 +117,7 @@ def measure(model_name: str, workers: int, args: argparse.Namespace, station_hou
             model,
             scheduler_address=cluster.scheduler_address,
             torch_threads=args.torch_threads,
+            precision=args.precision,
             progress=not args.no_progress,
         )
         peaks = client.run(peak_rss_bytes)
@@ -138,10 +140,14 @@ def measure(model_name: str, workers: int, args: argparse.Namespace, station_hou
 
 def report(results: list[dict], args: argparse.Namespace) -> str:
     base = {r["model"]: r["station_days_per_hour"] for r in results if r["workers"] == 1}
+    from seisbench_llm.precision import resolve_precision
+
+    used = resolve_precision(args.precision, "cpu")
     lines = [
         f"Archive: {args.stations} stations x {args.days} days x {args.hours:g} h of 3-component "
         f"100 Hz noise; {args.threads_per_worker} thread(s) and "
-        f"{args.torch_threads} torch thread(s) per worker; {os.cpu_count()} CPUs.",
+        f"{args.torch_threads} torch thread(s) per worker; {os.cpu_count()} CPUs; SeisMoLLM "
+        f"precision {args.precision} ({used} here; the other models run in float32).",
         "",
         "| model | workers | chunks | wall (s) | station-days/h | peak RSS/worker (GiB) "
         "| after start-up (GiB) | scaling | load before |",
@@ -170,6 +176,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hours", type=float, default=24.0, help="hours of data per day")
     parser.add_argument("--threads-per-worker", type=int, default=1)
     parser.add_argument("--torch-threads", type=int, default=1, help="torch threads per worker")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="SeisMoLLM's precision, as `seisbench-llm pick --precision` (default auto)",
+    )
     parser.add_argument("--tiny", action="store_true", help="tiny SeisMoLLM (smoke test only)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
