@@ -125,8 +125,14 @@ def test_reduced_precision_path_runs_even_where_emulated():
     for a, b in zip(full, reduced, strict=True):
         assert b.data.dtype == np.float32 and a.stats.npts == b.stats.npts
         assert np.nanmax(np.abs(a.data - b.data)) < 0.01
+    assert max(np.nanmax(np.abs(a.data - b.data)) for a, b in zip(full, reduced, strict=True)) > 0
     fast = model.inference_model("bfloat16")
     assert fast.precision == "bfloat16" and fast.inference_model("float32").precision == "float32"
+    # a reduced copy annotates at its own precision unless told otherwise
+    for a, b in zip(reduced, fast.annotate(stream), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+    for a, b in zip(full, fast.annotate(stream, precision="float32"), strict=True):
+        np.testing.assert_allclose(a.data, b.data, atol=1e-6)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     with pytest.raises(ValueError, match="needs optimized=True"):
         model.annotate(stream, optimized=False, precision="bfloat16")

@@ -283,23 +283,26 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
             )
         super().save(*args, **kwargs)
 
-    def _uses_inference_copy(self, argdict: Mapping[str, Any]) -> bool:
-        optimized = argdict.get("optimized", self._annotate_args["optimized"][1])
+    def _annotation_model(self, argdict: Mapping[str, Any]) -> SeisMoLLM:
+        """The model annotate/classify run with these arguments: this one or an inference copy.
+
+        An inference copy runs at its own precision unless ``precision`` is given; the model makes
+        a copy at ``precision`` (default float32) unless ``optimized`` is False.
+        """
+        if self.is_inference_copy:
+            precision = argdict.get("precision", self.precision)
+            if resolve_precision(precision, self.device) == self.precision:
+                return self
+            return self.inference_model(precision)
         precision = argdict.get("precision", self._annotate_args["precision"][1])
-        if not optimized and precision != "float32":
+        if argdict.get("optimized", self._annotate_args["optimized"][1]):
+            return self.inference_model(precision)
+        if precision != "float32":
             raise ValueError(
                 f"annotate argument precision={precision!r} needs optimized=True (the inference "
                 "copy); the model's own forward runs in float32"
             )
-        if self.is_inference_copy:
-            return resolve_precision(precision, self.device) != self.precision
-        return bool(optimized)
-
-    def _annotation_model(self, argdict: Mapping[str, Any]) -> SeisMoLLM:
-        """The model annotate/classify run with these arguments: this one or an inference copy."""
-        if not self._uses_inference_copy(argdict):
-            return self
-        return self.inference_model(argdict.get("precision", self._annotate_args["precision"][1]))
+        return self
 
     def get_model_args(self) -> dict[str, Any]:
         model_args = super().get_model_args()
