@@ -51,9 +51,20 @@ def test_auto_falls_back_to_float32_on_a_cpu_that_emulates_bf16(monkeypatch, cap
     assert "emulate" in messages[0]
 
 
-def test_auto_takes_bf16_on_a_cpu_that_computes_it(monkeypatch):
+def test_auto_keeps_float32_where_native_bf16_moved_picks(monkeypatch, caplog):
+    """bfloat16 is native here but failed the pick check on trained weights: not chosen."""
     monkeypatch.setattr(prec, "cpu_flags", lambda: {"avx2", "avx512_bf16"})
-    assert prec.resolve_precision("auto", torch.device("cpu")) == "bfloat16"
+    assert prec.native_precision("cpu") == "bfloat16"
+    with caplog.at_level(logging.INFO, logger="seisbench_llm"):
+        assert prec.resolve_precision("auto", torch.device("cpu")) == "float32"
+    assert "has not given the same picks" in caplog.text
+    assert prec.lightning_precision("auto", "cpu") == "32-true"
+
+
+def test_auto_takes_a_checked_native_precision(monkeypatch):
+    monkeypatch.setattr(prec, "cpu_flags", lambda: {"avx2", "avx512_bf16"})
+    monkeypatch.setattr(prec, "AUTO_PRECISIONS", frozenset({"bfloat16"}))
+    assert prec.resolve_precision("auto", "cpu") == "bfloat16"
     assert prec.lightning_precision("auto", "cpu") == "bf16-mixed"
 
 
