@@ -44,8 +44,8 @@ practical ceiling of this CPU, which gives the fastest a station-day could possi
 
 Precision: every model runs at each of ``--precisions`` (default ``float32`` and ``auto``) in its
 own process, as the CLI runs it (``seisbench_llm.models.loading.ready_for_annotation``). ``auto``
-is the fastest precision the device computes natively (``seisbench_llm.precision``: bfloat16 on
-CPUs with AVX512-BF16/AMX, else float32); only SeisMoLLM runs at reduced precision, so the other
+is the device's native reduced precision where it has given the same picks as float32, else
+float32 (``seisbench_llm.precision``); only SeisMoLLM runs at reduced precision, so the other
 models run once, at float32, whatever ``--precisions`` says. The table names the precision used.
 The ratio to EQTransformer is always to EQTransformer's float32 run.
 

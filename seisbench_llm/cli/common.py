@@ -89,9 +89,11 @@ def add_model_options(parser: argparse.ArgumentParser, where: str = "") -> None:
         "--precision",
         choices=PRECISIONS,
         default="auto",
-        help=f"numeric precision of SeisMoLLM's forward pass{where} (default auto: bfloat16 "
-        "where the CPU or GPU computes it natively, float16 on older GPUs, else float32; same "
-        "picks as float32, see docs/speed.md); other models run in float32",
+        help=f"numeric precision of SeisMoLLM's forward pass{where} (default auto: a reduced "
+        "precision only where the device computes it natively and it gave the same picks as "
+        "float32 on trained weights, else float32 - today always float32; bfloat16 is about 1.6x "
+        "faster on CPUs with AVX512-BF16 but moved some picks; see docs/speed.md); other models "
+        "run in float32",
     )
     parser.add_argument(
         "--batch-size",

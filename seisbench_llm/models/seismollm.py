@@ -89,9 +89,9 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
     )
     _annotate_args["precision"] = (
         "Numeric precision of the forward pass on the inference copy: 'float32', 'bfloat16', "
-        "'float16' (GPUs only) or 'auto' (the fastest the device computes natively: bfloat16 on "
-        "CPUs with AVX512-BF16/AMX and on recent GPUs, float16 on older GPUs, otherwise float32; "
-        "see seisbench_llm.precision). Needs optimized=True.",
+        "'float16' (GPUs only) or 'auto' (the device's native reduced precision where it has "
+        "given the same picks as float32 on trained weights, else float32; see "
+        "seisbench_llm.precision). Needs optimized=True.",
         "float32",
     )
     _annotate_args["p_times"] = (

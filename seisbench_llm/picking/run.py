@@ -172,8 +172,9 @@ def pick_archive(
     :param retries: Dask retries of a failed chunk before it is recorded as failed.
     :param device: ``"cpu"`` or ``"cuda"``; None: cuda where a worker has it.
     :param precision: Precision of SeisMoLLM's forward pass on each worker's device
-                      (:py:mod:`seisbench_llm.precision`; ``auto``: the fastest the device
-                      computes natively); other models run in float32.
+                      (:py:mod:`seisbench_llm.precision`; ``auto``: float32 unless the
+                      device's native precision passed the pick check); other models run
+                      in float32.
     :param batch_size: Windows per forward pass (default: the model's).
     :param P_threshold: P pick threshold (default: the weights' or 0.3).
     :param S_threshold: S pick threshold (default: the weights' or 0.3).

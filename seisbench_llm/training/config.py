@@ -252,8 +252,8 @@ TRAINER_RULES: dict[str, Rule] = {
     "strategy": TEXT,
     "precision": Rule(
         (int, str, type(None)),
-        '"auto", "float32", "bfloat16", "float16" (auto: the fastest precision the device computes '
-        'natively, see seisbench_llm.precision) or Lightning\'s own (32, "bf16-mixed", ...)',
+        '"auto", "float32", "bfloat16", "float16" (see seisbench_llm.precision) or Lightning\'s '
+        'own (32, "bf16-mixed", ...)',
     ),
     "log_every_n_steps": POSITIVE_INT,
     "val_check_interval": Rule(
