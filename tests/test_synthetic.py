@@ -11,6 +11,7 @@ import seisbench.data as sbd
 from obspy.signal.trigger import aic_simple, recursive_sta_lta, trigger_onset
 
 import seisbench_llm.data.synthetic as synthetic
+import seisbench_llm.data.synthetic.dataset as synthetic_dataset
 from seisbench_llm.data import (
     PRESETS,
     Synthetic,
@@ -112,7 +113,7 @@ def test_synthetic_is_created_in_cache_once(no_network, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("the cached dataset was generated again")
 
-    monkeypatch.setattr(synthetic, "_write_dataset", fail)
+    monkeypatch.setattr(synthetic_dataset, "_write_dataset", fail)
     again = Synthetic(preset="stead", n_traces=30, seed=1)
     pd.testing.assert_frame_equal(again.metadata, ds.metadata)
     np.testing.assert_array_equal(again.get_waveforms(3), ds.get_waveforms(3))
