@@ -326,3 +326,10 @@ def test_selection_patterns():
     assert not matches("XX.ST03..HHZ", ["XX.ST0[12]"])
     with pytest.raises(ValueError, match="NET\\[.STA"):
         seed_pattern("A.B.C.D.E")
+
+
+def test_callers_model_instance_is_left_as_it_was(archive, cluster, tmp_path):
+    """The model instance given to pick_archive keeps its class (it travels to the workers)."""
+    model = OnsetPicker()
+    run(archive, tmp_path / "out", cluster, model=model, select=["XX.ST02"])
+    assert type(model) is OnsetPicker

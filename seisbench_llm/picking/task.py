@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
@@ -40,7 +41,10 @@ def load_model(source: Any, device: str | None = None, precision: str = "auto") 
 
     from seisbench_llm.models import loading
 
-    model = loading.load_model(*source) if isinstance(source, tuple) else source
+    if isinstance(source, tuple):
+        model = loading.load_model(*source)
+    else:  # a shallow copy: ready_for_annotation may change the class of the instance it gets,
+        model = copy.copy(source)  # and the caller's instance must stay picklable for the workers
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return loading.ready_for_annotation(model.to(device).eval(), precision)
