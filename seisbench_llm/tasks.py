@@ -35,8 +35,10 @@ __all__ = [
 # ------------------------------------------------------------------------------ metadata columns
 #: Phase names whose ``trace_<name>_arrival_sample`` columns count as P and as S (those of
 #: STEAD, ETHZ, INSTANCE, ...; the pick benchmark's mapping, Münchmeyer et al. 2022).
-P_PHASES: tuple[str, ...] = ("p", "P", "P1", "Pg", "Pn", "pP", "PmP", "pwP", "pwPm")
-S_PHASES: tuple[str, ...] = ("s", "S", "S1", "Sg", "SmS", "Sn")
+#: ``P2``/``S2`` are the arrivals of a second event in the same trace (the synthetic dataset writes
+#: them as ``trace_P2_arrival_sample``/``trace_S2_arrival_sample``, NaN where there is none).
+P_PHASES: tuple[str, ...] = ("p", "P", "P1", "Pg", "Pn", "pP", "PmP", "pwP", "pwPm", "P2")
+S_PHASES: tuple[str, ...] = ("s", "S", "S1", "Sg", "SmS", "Sn", "S2")
 #: Metadata pick column -> phase label.
 PHASE_DICT: dict[str, str] = {
     **{f"trace_{name}_arrival_sample": "P" for name in P_PHASES},

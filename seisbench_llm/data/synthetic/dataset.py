@@ -16,17 +16,17 @@ from seisbench_llm.data.synthetic.simulate import _iter_batches
 
 #: Version of the generator. It is part of the cache folder name of :py:class:`Synthetic`, so a
 #: change to the physics never silently reuses data made by an older generator.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 def _data_format(preset: SyntheticPreset) -> dict[str, Any]:
+    # no dataset-wide sampling rate: each trace has its own (trace_sampling_rate_hz)
     return {
         "component_order": "ZNE",
         "dimension_order": "CW",
-        "sampling_rate": preset.sampling_rate,
-        "measurement": "velocity",
+        "measurement": "velocity or acceleration (trace_measurement)",
         "unit": "counts",
-        "instrument_response": "not restituted (1 count = 1 nm/s in the flat band)",
+        "instrument_response": "not restituted (gain in trace_gain, trace_gain_unit)",
     }
 
 
@@ -108,7 +108,9 @@ class Synthetic(WaveformBenchmarkDataset):
     :param noise_fraction: Share of noise-only traces.
     :param split_fractions: Train/dev/test shares of the ``split`` column.
     :param kwargs: Passed to :py:class:`seisbench.data.WaveformBenchmarkDataset` (e.g.
-        ``sampling_rate``, ``component_order``, ``cache``, ``force``).
+        ``sampling_rate``, ``component_order``, ``cache``, ``force``). ``sampling_rate`` defaults
+        to the preset's: SeisBench resamples each trace on reading and rescales the
+        ``*_sample`` columns; ``sampling_rate=None`` gives the traces at their own rates.
     """
 
     def __init__(
@@ -137,6 +139,8 @@ class Synthetic(WaveformBenchmarkDataset):
             f"(generator version {GENERATOR_VERSION}, preset {preset.name}, seed {int(seed)})."
         )
         kwargs.setdefault("name", f"Synthetic_{self._folder}")
+        # traces come at several sampling rates: read them at the preset's rate unless told
+        kwargs.setdefault("sampling_rate", preset.sampling_rate)
         super().__init__(
             citation=citation,
             license="CC0-1.0",

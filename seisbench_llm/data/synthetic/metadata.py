@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from seisbench_llm.data.synthetic.instruments import INSTRUMENTS, channel_code
 from seisbench_llm.data.synthetic.sampling import SyntheticPreset
 
 
@@ -25,6 +26,8 @@ def _batch_metadata(
     par: dict[str, np.ndarray],
     labels: dict[str, np.ndarray],
     preset: SyntheticPreset,
+    fs: float,
+    n: int,
     stations: pd.DataFrame,
     is_event: np.ndarray,
     split: np.ndarray,
@@ -32,16 +35,16 @@ def _batch_metadata(
     rng: np.random.Generator,
     seed: int,
 ) -> pd.DataFrame:
-    """STEAD/SeisBench-style metadata of one batch (NaN for event fields of noise traces)."""
-    fs = preset.sampling_rate
+    """STEAD/SeisBench-style metadata of one batch at sampling rate ``fs`` with ``n`` samples
+    per trace (NaN for event fields of noise traces)."""
     b = len(index)
     st = stations.iloc[par["station"]].reset_index(drop=True)
+    # a random day, at the trace's local (solar) hour of the day
+    utc_hour = (par["local_hour"] - st["station_longitude_deg"].to_numpy() / 15.0) % 24.0
+    seconds = rng.integers(0, 3 * 365, b) * 86400.0 + utc_hour * 3600.0
     start = (
         np.datetime64("2020-01-01T00:00:00", "ms")
-        + (rng.uniform(0.0, 3 * 365.25 * 86400.0, b) * 100)
-        .astype(np.int64)
-        .astype("timedelta64[ms]")
-        * 10
+        + (np.round(seconds * 100)).astype(np.int64).astype("timedelta64[ms]") * 10
     )
     origin = start + np.round((labels["p_sample"] / fs - labels["p_travel_s"]) * 1000.0).astype(
         np.int64
@@ -61,6 +64,11 @@ def _batch_metadata(
 
     def ev_str(x: np.ndarray) -> np.ndarray:
         return np.where(is_event, np.asarray(x, dtype=object), "")
+
+    measurement = np.array([INSTRUMENTS[i].measurement for i in st["station_instrument"]])
+
+    def second(x: np.ndarray) -> np.ndarray:
+        return np.where(labels["p2_sample"] >= 0, x, np.nan)
 
     stamp = np.datetime_as_string(start, unit="s")
     stamp = np.char.replace(np.char.replace(np.char.replace(stamp, "-", ""), ":", ""), "T", "")
@@ -89,7 +97,8 @@ def _batch_metadata(
         "source_corner_frequency_hz": ev(labels["corner_frequency_hz"], 3),
         "station_network_code": st["station_network_code"].to_numpy(),
         "station_code": st["station_code"].to_numpy(),
-        "station_channels": st["station_channels"].to_numpy(),
+        "station_channels": [channel_code(i, fs) for i in st["station_instrument"]],
+        "station_instrument": st["station_instrument"].to_numpy(),
         "station_latitude_deg": st["station_latitude_deg"].to_numpy(),
         "station_longitude_deg": st["station_longitude_deg"].to_numpy(),
         "station_elevation_m": st["station_elevation_m"].to_numpy(),
@@ -102,13 +111,31 @@ def _batch_metadata(
         "path_p_phase": ev_str(labels["p_phase"]),
         "path_s_phase": ev_str(labels["s_phase"]),
         "trace_start_time": np.datetime_as_string(start, unit="ms"),
-        "trace_sampling_rate_hz": np.full(b, fs),
-        "trace_npts": np.full(b, preset.n_samples),
+        "trace_sampling_rate_hz": np.full(b, float(fs)),
+        "trace_npts": np.full(b, n),
+        "trace_measurement": measurement,
+        "trace_gain": np.round(par["gain"], 0),
+        "trace_gain_unit": np.where(measurement == "velocity", "counts/(m/s)", "counts/(m/s**2)"),
+        "trace_digitizer_bits": par["adc_bits"],
+        "trace_clipped": labels["clipped"],
         "trace_p_arrival_sample": ev(labels["p_sample"]),
         "trace_s_arrival_sample": ev(labels["s_sample"]),
         "trace_polarity": ev_str(labels["polarity"]),
         "trace_snr_db": ev(labels["snr_p_db"], 2),
         "trace_s_snr_db": ev(labels["snr_s_db"], 2),
-        "trace_noise_level_nms": np.round(par["noise_level"], 3),
+        "trace_P2_arrival_sample": ev(
+            np.where(labels["p2_sample"] >= 0, labels["p2_sample"], np.nan)
+        ),
+        "trace_S2_arrival_sample": ev(
+            np.where(labels["s2_sample"] >= 0, labels["s2_sample"], np.nan)
+        ),
+        "source2_magnitude": ev(second(par["e2_magnitude"]), 2),
+        "source2_distance_km": ev(second(par["e2_distance_km"]), 3),
+        "source2_depth_km": ev(second(par["e2_depth_km"]), 3),
+        "path2_back_azimuth_deg": ev(second(par["e2_back_azimuth_deg"]), 2),
+        "trace_noise_position": np.round(par["noise_position"], 3),
+        "trace_noise_bursts": par["burst_count"],
+        "trace_spikes": par["spike_count"],
+        "trace_distant_event": par["distant_event"].astype(bool),
     }
     return pd.DataFrame(meta)

@@ -1,5 +1,5 @@
 """Frequency-domain operators of the synthetic traces: FFT length, causal attenuation and
-anti-alias filters, instrument response, site resonance and random phases."""
+anti-alias filters, site resonance and random phases."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import scipy.fft
 from seisbench_llm.data.synthetic.earth import _Q_ETA
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _spectral_operators(
     nfft: int, sampling_rate: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -38,14 +38,6 @@ def _spectral_operators(
     k_aa = min_phase_log(log_aa)
     k_q, k_kappa, k_aa = (k.astype(np.complex64) for k in (k_q, k_kappa, k_aa))
     return f, k_q, k_kappa, k_aa, np.exp(log_aa)
-
-
-def _instrument(f: np.ndarray, short_period: np.ndarray) -> np.ndarray:
-    """Velocity response: flat (broadband) or a 1 Hz, 0.7-damped geophone (short period)."""
-    f0, h = 1.0, 0.7
-    x = f / f0
-    geophone = -(x**2) / (1.0 - x**2 + 2j * h * x)
-    return np.where(short_period[:, None], geophone[None, :], 1.0 + 0j).astype(np.complex64)
 
 
 def _site_resonance(

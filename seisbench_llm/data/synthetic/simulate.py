@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seisbench_llm.data.synthetic.instruments import INSTRUMENT_NAMES, INSTRUMENTS
 from seisbench_llm.data.synthetic.metadata import _batch_metadata
 from seisbench_llm.data.synthetic.sampling import (
     SyntheticPreset,
@@ -18,7 +19,7 @@ from seisbench_llm.data.synthetic.sampling import (
     _sample_parameters,
     _stations,
 )
-from seisbench_llm.data.synthetic.waveforms import _synthesize
+from seisbench_llm.data.synthetic.traces import _synthesize
 
 _BATCH = 128  # fixed so that a seed always gives the same data
 
@@ -51,23 +52,43 @@ def _iter_batches(
         raise ValueError("n_traces must be positive")
     if not 0.0 <= noise_fraction <= 1.0:
         raise ValueError("noise_fraction must lie in [0, 1]")
-    stations = _stations(seed, preset.network)
+    stations = _stations(seed, preset)
     rng = np.random.default_rng([seed, 1])
     is_noise = np.zeros(n_traces, dtype=bool)
     is_noise[rng.choice(n_traces, int(round(noise_fraction * n_traces)), replace=False)] = True
     split = _split_labels(n_traces, tuple(split_fractions), rng)
 
-    def batch(start: int) -> tuple[np.ndarray, pd.DataFrame]:
+    def batch(start: int) -> tuple[list[np.ndarray], pd.DataFrame]:
         stop = min(start + _BATCH, n_traces)
         brng = np.random.default_rng([seed, 2, start // _BATCH])
         par = _sample_parameters(brng, stop - start, preset, stations)
         is_event = ~is_noise[start:stop]
-        waveforms, labels = _synthesize(par, preset, brng, is_event)
-        index = np.arange(start, stop)
-        meta = _batch_metadata(
-            par, labels, preset, stations, is_event, split[start:stop], index, brng, seed
-        )
-        return waveforms, meta
+        waveforms: list[np.ndarray] = [np.empty(0)] * (stop - start)
+        metas = []
+        for fs in np.unique(par["sampling_rate"]):  # one synthesis per sampling rate
+            rows = np.flatnonzero(par["sampling_rate"] == fs)
+            sub = {k: v[rows] for k, v in par.items()}
+            n = int(round(preset.duration_s * fs))
+            w, labels = _synthesize(sub, fs, n, preset.p_arrival_s, brng, is_event[rows])
+            for i, row in enumerate(rows):
+                waveforms[row] = w[i]
+            index = start + rows
+            metas.append(
+                _batch_metadata(
+                    sub,
+                    labels,
+                    preset,
+                    fs,
+                    n,
+                    stations,
+                    is_event[rows],
+                    split[index],
+                    index,
+                    brng,
+                    seed,
+                ).set_index(rows)
+            )
+        return waveforms, pd.concat(metas).sort_index().reset_index(drop=True)
 
     # batches are independent (own random stream), so threads change nothing but the speed
     n_threads = max(1, workers or os.cpu_count() or 1)
@@ -100,13 +121,14 @@ def simulate_synthetic(
     :param workers: Threads generating batches in parallel (default: all cores); no effect on the
         data.
 
-    :return: Waveforms ``(n_traces, 3, n_samples)`` (float32, Z/N/E, nm/s) and the metadata.
+    :return: The waveforms, a list of ``(3, n_i)`` arrays (float32 integer counts, Z/N/E) at
+        each trace's own sampling rate (``trace_sampling_rate_hz``), and the metadata.
     """
     waves, metas = [], []
     for w, m in _iter_batches(n_traces, preset, seed, noise_fraction, split_fractions, workers):
-        waves.append(w)
+        waves.extend(w)
         metas.append(m)
-    return np.concatenate(waves), pd.concat(metas, ignore_index=True)
+    return waves, pd.concat(metas, ignore_index=True)
 
 
 def synthesize_trace(
@@ -116,6 +138,10 @@ def synthesize_trace(
     back_azimuth_deg: float = 0.0,
     *,
     preset: str | SyntheticPreset = "stead",
+    sampling_rate: float | None = None,
+    instrument: str = "broadband",
+    gain: float | None = None,
+    adc_bits: int = 24,
     p_arrival_s: float | None = None,
     polarity: str = "U",
     mechanism: tuple[float, float, float] | None = None,
@@ -123,18 +149,24 @@ def synthesize_trace(
     q0: float = 200.0,
     kappa: float = 0.03,
     site_amp: float = 1.0,
-    short_period: bool = False,
-    noise_level: float = 0.0,
-    microseism_ratio: float = 5.0,
+    noise_position: float | None = None,
+    noise_position_ms: float = 0.4,
     seed: int = 0,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Synthesise one 3-component trace from explicit source, path and noise parameters.
+    """Synthesise one recorded 3-component trace from explicit source, path and noise parameters.
 
     :param magnitude: Magnitude (used as moment magnitude for the seismic moment).
     :param distance_km: Epicentral distance (km).
     :param depth_km: Source depth (km).
     :param back_azimuth_deg: Station-to-source back-azimuth (degrees).
-    :param preset: Trace geometry, see :py:data:`PRESETS`.
+    :param preset: Trace duration and P range, see :py:data:`PRESETS`.
+    :param sampling_rate: Sampling rate (Hz; default: the preset's); the trace keeps the preset's
+        duration.
+    :param instrument: ``"broadband"``, ``"short_period"`` (1 Hz), ``"geophone"`` (4.5 Hz) or
+        ``"accelerometer"``.
+    :param gain: Sensitivity in counts per m/s (per m/s^2 for an accelerometer); default: the
+        instrument's typical value.
+    :param adc_bits: Digitiser resolution; samples are clipped at ``+-2^(adc_bits - 1)``.
     :param p_arrival_s: Time of the P arrival in the trace (default: start of the preset's range).
     :param polarity: ``"U"`` or ``"D"`` first motion, used when ``mechanism`` is None (average
         radiation).
@@ -144,53 +176,65 @@ def synthesize_trace(
     :param q0: S-wave ``Q0`` of ``Q(f) = Q0 f^0.6`` (Q_P = 1.5 Q_S).
     :param kappa: Site kappa (s).
     :param site_amp: Site amplification.
-    :param short_period: 1 Hz geophone instead of a broadband sensor.
-    :param noise_level: RMS of the high-frequency background noise in nm/s (0: noise-free).
-    :param microseism_ratio: Microseism RMS relative to ``noise_level``.
+    :param noise_position: Stationary background noise above 0.6 Hz as a position between
+        Peterson's NLNM (0) and NHNM (1); None: no noise (only the digitiser's rounding).
+    :param noise_position_ms: The same for the microseism band.
     :param seed: Seed of the scattered waves and the noise.
 
-    :return: Waveform ``(3, n_samples)`` (Z, N, E; nm/s) and a dict of labels (``p_sample``,
-        ``s_sample``, ``polarity``, ``snr_p_db``, travel times, phases, ...).
+    :return: Waveform ``(3, n_samples)`` (Z, N, E; integer counts) and a dict of labels
+        (``p_sample``, ``s_sample``, ``polarity``, ``snr_p_db``, ``clipped``, travel times, ...).
     """
     preset = _get_preset(preset)
     if polarity not in ("U", "D"):
         raise ValueError("polarity must be 'U' or 'D'")
+    if instrument not in INSTRUMENTS:
+        raise ValueError(f"Unknown instrument {instrument!r}, choose from {sorted(INSTRUMENTS)}")
+    fs = float(sampling_rate or preset.sampling_rate)
     rng = np.random.default_rng(seed)
     strike, dip, rake = mechanism if mechanism is not None else (np.nan, np.nan, np.nan)
     p_time = preset.p_arrival_s[0] if p_arrival_s is None else p_arrival_s
-    one = np.ones(1)
-    par = {
-        "distance_km": distance_km * one,
-        "depth_km": depth_km * one,
-        "magnitude": magnitude * one,
-        "back_azimuth_deg": back_azimuth_deg * one,
-        "polarisation_deviation_deg": 0.0 * one,
-        "strike": strike * one,
-        "dip": dip * one,
-        "rake": rake * one,
-        "polarity_sign": (1.0 if polarity == "U" else -1.0) * one,
-        "stress_drop_mpa": stress_drop_mpa * one,
-        "q0": q0 * one,
-        "kappa": kappa * one,
-        "site_amp": site_amp * one,
-        "site_f0": 5.0 * one,
-        "site_zeta": 0.2 * one,
-        "site_gain": 0.0 * one,
-        "short_period": np.array([short_period]),
-        "p_sample": np.array([int(round(p_time * preset.sampling_rate))]),
-        "scatter_p": one,
-        "scatter_s": 3.0 * one,
-        "coda_tau_s": 8.0 * one,
-        "noise_level": noise_level * one,
-        "microseism_ratio": microseism_ratio * one,
-        "microseism_hz": 0.2 * one,
-        "hf_slope": 0.7 * one,
-        "hum_ratio": 0.0 * one,
-        "hum_hz": 5.0 * one,
-        "modulation": 0.0 * one,
-        "modulation_s": 30.0 * one,
-        "modulation_phase": 0.0 * one,
+    values = {
+        "distance_km": distance_km,
+        "depth_km": depth_km,
+        "magnitude": magnitude,
+        "back_azimuth_deg": back_azimuth_deg,
+        "polarisation_deviation_deg": 0.0,
+        "strike": strike,
+        "dip": dip,
+        "rake": rake,
+        "polarity_sign": 1.0 if polarity == "U" else -1.0,
+        "stress_drop_mpa": stress_drop_mpa,
+        "q0": q0,
+        "kappa": kappa,
+        "site_amp": site_amp,
+        "site_f0": 5.0,
+        "site_zeta": 0.2,
+        "site_gain": 0.0,
+        "instrument": INSTRUMENT_NAMES.index(instrument),
+        "gain": INSTRUMENTS[instrument].sensitivity if gain is None else gain,
+        "adc_bits": adc_bits,
+        "p_sample": int(round(p_time * fs)),
+        "scatter_p": 1.0,
+        "scatter_s": 3.0,
+        "coda_tau_s": 8.0,
+        "noise_position": noise_position or 0.0,
+        "noise_position_ms": noise_position_ms,
+        "cultural_db": 0.0,
+        "local_hour": 12.0,
+        "hum_db": 300.0,
+        "hum_hz": 5.0,
+        "modulation": 0.0,
+        "modulation_s": 30.0,
+        "modulation_phase": 0.0,
+        "burst_count": 0,
+        "spike_count": 0,
+        "distant_event": False,
+        "second_event": False,
     }
-    waveforms, labels = _synthesize(par, preset, rng, np.array([True]), with_noise=noise_level > 0)
+    par = {k: np.array([v]) for k, v in values.items()}
+    n = int(round(preset.duration_s * fs))
+    waveforms, labels = _synthesize(
+        par, fs, n, preset.p_arrival_s, rng, np.array([True]), with_noise=noise_position is not None
+    )
     info = {k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in labels.items()}
     return waveforms[0], info

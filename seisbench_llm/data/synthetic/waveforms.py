@@ -1,11 +1,11 @@
-"""Synthesis of a batch of 3-component traces from drawn parameters: direct and head-wave
-phases, polarisation, scattered coda, background noise and the per-trace labels."""
+"""Earthquake signal of a batch of 3-component traces: arrival times, source spectra, radiation,
+free-surface polarisation of P, SV and SH, the direct (and head-wave) phases and the scattered
+P and S codas. Output is in counts of the recording instrument (before digitising)."""
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 
 from seisbench_llm.data.synthetic.earth import (
     _DENSITY,
@@ -18,16 +18,20 @@ from seisbench_llm.data.synthetic.earth import (
     _spreading,
     travel_times,
 )
-from seisbench_llm.data.synthetic.noise import _noise_spectrum
-from seisbench_llm.data.synthetic.operators import (
-    _instrument,
-    _nfft,
-    _random_phase,
-    _site_resonance,
-    _spectral_operators,
-)
-from seisbench_llm.data.synthetic.sampling import SyntheticPreset
+from seisbench_llm.data.synthetic.operators import _random_phase
 from seisbench_llm.data.synthetic.source import _floor, _radiation
+
+f32 = np.float32
+#: Weights (Z, radial, transverse) of the scattered P coda and S coda (amplitude). P coda: mostly
+#: P-to-S scattered energy within a second of P, so it has nearly as much energy on the
+#: horizontals (transverse included) as on Z; S coda: horizontal-to-vertical amplitude ~1.7.
+P_CODA_ZRT = (0.75, 0.5, 0.43)
+S_CODA_ZRT = (0.5, 0.61, 0.61)
+_MAX_SIN_SV = 0.55  # SV incidence kept below the critical angle (sin = Vs/Vp = 0.577)
+
+
+def _irfft(spec: np.ndarray, nfft: int, n: int) -> np.ndarray:
+    return scipy.fft.irfft(spec, n=nfft, axis=-1, workers=1)[..., :n]
 
 
 def _envelope(
@@ -38,75 +42,61 @@ def _envelope(
     The first term is the scattered packet right behind a phase, the second its coda. Also
     returns the time integral (s) of the squared packet term, used to set its energy.
     """
-    x = np.maximum(t[None, :] - t0.astype(np.float32)[:, None], np.float32(0.0))
-    env = np.exp(-x / tau1.astype(np.float32)[:, None])
-    env += np.float32(a2) * np.exp(-x / tau2.astype(np.float32)[:, None])
-    env *= -np.expm1(-x / rise.astype(np.float32)[:, None])
+    x = np.maximum(t[None, :] - t0.astype(f32)[:, None], f32(0.0))
+    env = np.exp(-x / tau1.astype(f32)[:, None])
+    env += f32(a2) * np.exp(-x / tau2.astype(f32)[:, None])
+    env *= -np.expm1(-x / rise.astype(f32)[:, None])
     packet = tau1 / 2 - 2 / (1 / rise + 2 / tau1) + 1 / (2 / rise + 2 / tau1)
     return env, packet
 
 
-def _snr_db(
-    signal: np.ndarray,
-    noise: np.ndarray,
-    onset: np.ndarray,
-    sampling_rate: float,
-    valid: np.ndarray,
-) -> np.ndarray:
-    """Band-limited (1-20 Hz) power ratio of signal and noise in ``[onset, onset + 2 s)``."""
-    sos = scipy.signal.butter(
-        4, [1.0, min(20.0, 0.4 * sampling_rate)], "bandpass", fs=sampling_rate, output="sos"
-    )
-    pre, post = int(3 * sampling_rate), int(2 * sampling_rate)
-    n = signal.shape[-1]
-    start = np.where(valid, onset, pre).astype(int)
-    idx = np.clip(start[:, None] + np.arange(-pre, post)[None, :], 0, n - 1)
-    rows = np.arange(signal.shape[0])[:, None, None]
-    comps = np.arange(3)[None, :, None]
-    seg_s = scipy.signal.sosfilt(sos, signal[rows, comps, idx[:, None, :]], axis=-1)[..., pre:]
-    seg_n = scipy.signal.sosfilt(sos, noise[rows, comps, idx[:, None, :]], axis=-1)[..., pre:]
-    ps = np.maximum(np.sum(seg_s.astype(float) ** 2, axis=(1, 2)), 1e-30)
-    pn = np.maximum(np.sum(seg_n.astype(float) ** 2, axis=(1, 2)), 1e-30)
-    return np.where(valid, 10.0 * np.log10(ps / pn), np.nan)
-
-
-def _synthesize(
-    par: dict[str, np.ndarray],
-    preset: SyntheticPreset,
-    rng: np.random.Generator,
-    is_event: np.ndarray,
-    with_noise: bool = True,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Synthesise a batch of 3-component (Z, N, E) traces from parameters.
-
-    Returns the waveforms ``(B, 3, n_samples)`` (float32, nm/s) and per-trace labels.
-    """
-    fs, n = preset.sampling_rate, preset.n_samples
-    b = len(par["distance_km"])
-    nfft = _nfft(n, fs)
-    f, k_q, k_kappa, k_aa, aa = _spectral_operators(nfft, fs)
-    n_freq = len(f)
-    f32 = np.float32
-
-    # ---- kinematics --------------------------------------------------------------------
-    dist, depth = par["distance_km"], par["depth_km"]
-    tt = travel_times(dist, depth)
+def _kinematics(
+    par: dict[str, np.ndarray], fs: float, n: int, p_range_s: tuple[float, float]
+) -> dict[str, np.ndarray]:
+    """Travel times and the P, S (and direct Pg/Sg behind head waves) samples of each trace."""
+    tt = travel_times(par["distance_km"], par["depth_km"])
     sp_s = tt["s"] - tt["p"]
     if "p_sample" in par:
         p_sample = np.asarray(par["p_sample"], dtype=int)
     else:
-        lo = preset.p_arrival_s[0] * fs
-        hi = np.minimum(preset.p_arrival_s[1] * fs, n - 4 * fs - sp_s * fs)
+        lo = p_range_s[0] * fs
+        hi = np.minimum(p_range_s[1] * fs, n - 4 * fs - sp_s * fs)
         p_sample = np.round(lo + par["p_position"] * np.maximum(hi - lo, 0.0)).astype(int)
-    s_sample = p_sample + np.round(sp_s * fs).astype(int)
-    if np.any(is_event & (s_sample >= n - fs)):
-        raise ValueError(
-            "S arrivals fall outside the trace: use longer traces or shorter distances"
-        )
-    p2_sample = p_sample + np.round((tt["p_direct"] - tt["p"]) * fs).astype(int)
-    s2_sample = p_sample + np.round((tt["p_direct"] * VP_VS_RATIO - tt["p"]) * fs).astype(int)
+    tt["p_sample"] = p_sample
+    tt["s_sample"] = p_sample + np.round(sp_s * fs).astype(int)
+    tt["pg_sample"] = p_sample + np.round((tt["p_direct"] - tt["p"]) * fs).astype(int)
+    tt["sg_sample"] = p_sample + np.round((tt["p_direct"] * VP_VS_RATIO - tt["p"]) * fs).astype(int)
+    return tt
 
-    # ---- radiation, amplitudes, source spectra -----------------------------------------
+
+def _free_surface(sin_i: np.ndarray) -> dict[str, np.ndarray]:
+    """Surface motion (Z up, radial) of a unit P and a unit SV wave arriving at incidence ``i``.
+
+    Free-surface coefficients of a Poisson half-space (Aki & Richards 2002, sec. 5.2): vertical
+    incidence gives twice the amplitude, oblique P gets a radial part at the apparent angle
+    ``2 j`` (``sin j = Vs p``), oblique SV a vertical part of opposite sign. S arrives with the
+    same ray parameter times Vp/Vs, i.e. at the same angle; it is kept sub-critical.
+    """
+    a = SURFACE_VP_KMS
+    b = a / VP_VS_RATIO
+    out = {}
+    for wave, sin, v in (
+        ("p", np.clip(sin_i, 0.0, 0.95), a),
+        ("sv", np.clip(sin_i, 0.0, _MAX_SIN_SV), b),
+    ):
+        p = sin / v
+        qa, qb = np.sqrt(1 / a**2 - p**2), np.sqrt(1 / b**2 - p**2)
+        c = 1 / b**2 - 2 * p**2
+        d = b**2 * (c**2 + 4 * p**2 * qa * qb)
+        if wave == "p":
+            out["p_z"], out["p_r"] = 2 * a * qa * c / d, 4 * a * p * qa * qb / d
+        else:
+            out["sv_z"], out["sv_r"] = -4 * b * p * qa * qb / d, 2 * b * qb * c / d
+    return out
+
+
+def _source_and_path(par: dict[str, np.ndarray], tt: dict[str, np.ndarray], on: np.ndarray):
+    """Radiation coefficients, far-field spectral levels (nm s) and corner frequencies."""
     azimuth = (par["back_azimuth_deg"] + 180.0) % 360.0
     has_mech = np.isfinite(par["strike"])
     mech = [np.nan_to_num(par[k]) for k in ("strike", "dip", "rake")]
@@ -116,126 +106,143 @@ def _synthesize(
         rad["p" + key] = np.where(has_mech, rp, 0.52 * par["polarity_sign"])
         rad["sv" + key] = np.where(has_mech, rsv, 0.45)
         rad["sh" + key] = np.where(has_mech, rsh, 0.45)
-    polarity = np.where(rad["p1"] >= 0, "U", "D")
-
-    m0 = 10.0 ** (1.5 * par["magnitude"] + 9.1)  # N m
-    src_layer = np.searchsorted(LAYER_TOPS_KM, np.maximum(depth, 0.05), side="right") - 1
-    vp_src = LAYER_VP_KMS[src_layer] * 1e3
+    m0 = 10.0 ** (1.5 * par["magnitude"] + 9.1)  # N m (Hanks & Kanamori 1979)
+    depth = np.maximum(par["depth_km"], 0.05)
+    vp_src = LAYER_VP_KMS[np.searchsorted(LAYER_TOPS_KM, depth, side="right") - 1] * 1e3
     vs_src = vp_src / VP_VS_RATIO
-    hyp = np.sqrt(dist**2 + depth**2)
-    # far-field displacement spectral level (nm s) incl. free surface (x2) and site
-    common = 2.0 * m0 * par["site_amp"] * 1e9 * is_event / (4 * np.pi * _DENSITY)
-    amp_p = common * _spreading(hyp, guided=False) / vp_src**3
-    amp_s = common * _spreading(hyp, guided=True) / vs_src**3
-    head = tt["head"] & is_event
-    w1 = np.where(head, _HEAD_WAVE_AMPLITUDE, 1.0)
-    w2 = np.where(head, 1.0, 0.0)
+    hyp = np.sqrt(par["distance_km"] ** 2 + par["depth_km"] ** 2)
+    common = m0 * par["site_amp"] * 1e9 * on / (4 * np.pi * _DENSITY)  # free surface: later
+    fc_s = 0.49 * vs_src * (par["stress_drop_mpa"] * 1e6 / m0) ** (1.0 / 3.0)  # Brune (1970)
+    return {
+        "rad": rad,
+        "amp_p": common * _spreading(hyp, guided=False) / vp_src**3,
+        "amp_s": common * _spreading(hyp, guided=True) / vs_src**3,
+        "fc_s": fc_s,
+        "fc_p": 1.5 * fc_s,
+        "hyp": hyp,
+    }
 
-    fc_s = 0.49 * vs_src * (par["stress_drop_mpa"] * 1e6 / m0) ** (1.0 / 3.0)  # Brune
-    fc_p = 1.5 * fc_s
-    resp = _instrument(f, par["short_period"])
-    site = _site_resonance(f, par["site_f0"], par["site_zeta"], par["site_gain"])
-    # i omega (displacement -> velocity), times fs (continuous spectrum -> DFT coefficients)
-    i_omega = (2j * np.pi * f * fs).astype(np.complex64)
-    kappa = par["kappa"].astype(f32)[:, None]
+
+def _wavelet(ops, fs, resp, site, kappa, fc, t_over_q, broadening_s) -> np.ndarray:
+    """Source (Brune), attenuation, pulse broadening, site and instrument: counts per nm s."""
+    f, k_q, k_kappa, k_aa = ops[:4]
     f_32 = f.astype(f32)
+    fc = fc.astype(f32)[:, None]
+    brune = fc**2 / (fc + 1j * f_32) ** 2  # causal omega-squared moment-rate spectrum
+    att = np.exp(t_over_q.astype(f32)[:, None] * k_q + kappa * k_kappa + k_aa)
+    # forward-scattering pulse broadening: causal one-pole smoothing growing with distance
+    smooth = 1.0 / (1.0 + 2j * np.pi * broadening_s.astype(f32)[:, None] * f_32)
+    i_omega = (2j * np.pi * f * fs).astype(np.complex64)  # displacement -> velocity, DFT scale
+    return i_omega * brune * att * smooth * resp * site
 
-    def wavelet(fc: np.ndarray, t_over_q: np.ndarray, broadening_s: np.ndarray) -> np.ndarray:
-        fc = fc.astype(f32)[:, None]
-        brune = fc**2 / (fc + 1j * f_32) ** 2  # causal omega-squared moment-rate spectrum
-        att = np.exp(t_over_q.astype(f32)[:, None] * k_q + kappa * k_kappa + k_aa)
-        # forward-scattering pulse broadening: causal one-pole smoothing growing with distance
-        smooth = 1.0 / (1.0 + 2j * np.pi * broadening_s.astype(f32)[:, None] * f_32)
-        return i_omega * brune * att * smooth * resp * site
 
-    wp = wavelet(fc_p, tt["p"] / (_QP_OVER_QS * par["q0"]), 0.003 + 0.0004 * dist)
-    ws = wavelet(fc_s, tt["s"] / par["q0"], 0.01 + 0.0012 * dist)
+def _event_signal(
+    par: dict[str, np.ndarray],
+    tt: dict[str, np.ndarray],
+    ops: tuple,
+    fs: float,
+    n: int,
+    resp: np.ndarray,
+    site: np.ndarray,
+    rng: np.random.Generator,
+    on: np.ndarray,
+    with_s: np.ndarray,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Counts ``(B, 3, n)`` of the events of the rows ``on`` (S phases only where ``with_s``)."""
+    f = ops[0]
+    nfft = 2 * (len(f) - 1)
+    b = len(on)
+    sp = _source_and_path(par, tt, on)
+    rad, dist = sp["rad"], par["distance_km"]
+    kappa = par["kappa"].astype(f32)[:, None]
+    wp = _wavelet(
+        ops,
+        fs,
+        resp,
+        site,
+        kappa,
+        sp["fc_p"],
+        tt["p"] / (_QP_OVER_QS * par["q0"]),
+        0.003 + 0.0004 * dist,
+    )
+    ws = _wavelet(ops, fs, resp, site, kappa, sp["fc_s"], tt["s"] / par["q0"], 0.01 + 0.0012 * dist)
 
-    # ---- polarisation: P in the Z/radial plane, SV radial (+Z), SH transverse -------------
     baz = np.radians(par["back_azimuth_deg"] + par["polarisation_deviation_deg"])
     r_hat = np.stack([-np.cos(baz), -np.sin(baz)], axis=1)  # N, E; pointing away from source
     t_hat = np.stack([np.sin(baz), -np.cos(baz)], axis=1)
 
-    def incidence(p_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s = np.clip(p_km * SURFACE_VP_KMS, 0.0, 0.95)
-        return s, np.sqrt(1.0 - s**2)
-
-    def zne(z: np.ndarray, r: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def zne(z, r, t):
         return np.stack([z, r * r_hat[:, 0] + t * t_hat[:, 0], r * r_hat[:, 1] + t * t_hat[:, 1]])
 
-    si1, ci1 = incidence(tt["ray_parameter"])
-    si2, ci2 = incidence(tt["ray_parameter_direct"])
-    zero = np.zeros(b)
-    rp1, rp2 = _floor(rad["p1"], 0.1), _floor(rad["p2"], 0.1)
-    phases = [
-        (p_sample, wp, amp_p * w1 * rp1 * zne(ci1, si1, zero)),
-        (p2_sample, wp, amp_p * w2 * rp2 * zne(ci2, si2, zero)),
-    ]
-    s_energy = np.zeros(b)
-    for key, w, s_, c_, smp in (("1", w1, si1, ci1, s_sample), ("2", w2, si2, ci2, s2_sample)):
+    head = tt["head"] & on
+    s_on = with_s.astype(float)
+    weight = {"1": np.where(head, _HEAD_WAVE_AMPLITUDE, 1.0), "2": np.where(head, 1.0, 0.0)}
+    rp = {k: _floor(rad["p" + k], 0.1) for k in "12"}
+    phases, s_energy = [], np.zeros(b)
+    for key, ray, p_smp, s_smp in (
+        ("1", "ray_parameter", "p_sample", "s_sample"),
+        ("2", "ray_parameter_direct", "pg_sample", "sg_sample"),
+    ):
+        fsurf = _free_surface(tt[ray] * SURFACE_VP_KMS)
+        w = weight[key]
+        phases.append(
+            (tt[p_smp], wp, sp["amp_p"] * w * rp[key] * zne(fsurf["p_z"], fsurf["p_r"], 0 * w))
+        )
         sv, sh = rad["sv" + key], rad["sh" + key]
         total = np.sqrt(sv**2 + sh**2)
-        scale = np.sqrt(total**2 + 0.2**2) / np.maximum(total, 1e-9)
+        scale = np.sqrt(total**2 + 0.2**2) / np.maximum(total, 1e-9)  # scattering fills nodes
         sv, sh = sv * scale, sh * scale
-        phases.append((smp, ws, amp_s * w * zne(-sv * s_, sv * c_, sh)))
-        s_energy += (amp_s * w) ** 2 * (sv**2 + sh**2)
+        a_s = sp["amp_s"] * w * s_on
+        phases.append((tt[s_smp], ws, a_s * zne(sv * fsurf["sv_z"], sv * fsurf["sv_r"], 2 * sh)))
+        s_energy += a_s**2 * (sv**2 + sh**2)
 
-    # ---- deterministic phases: delayed wavelets, summed in the frequency domain ---------
+    # deterministic phases: delayed wavelets, summed in the frequency domain
     table = np.exp(-2j * np.pi * np.arange(nfft) / nfft).astype(np.complex64)
-    k_idx = np.arange(n_freq, dtype=np.int64)
-    det = np.zeros((b, 3, n_freq), dtype=np.complex64)
+    k_idx = np.arange(len(f), dtype=np.int64)
+    det = np.zeros((b, 3, len(f)), dtype=np.complex64)
     for i, (smp, wav, a) in enumerate(phases):
-        rows = np.flatnonzero(is_event if i % 2 == 0 else head)
-        if len(rows) == 0:
-            continue
-        delay = table[np.outer(smp[rows].astype(np.int64), k_idx) % nfft]  # exp(-i w t)
-        det[rows] += a.T[rows].astype(f32)[:, :, None] * (wav[rows] * delay)[:, None, :]
+        rows = np.flatnonzero(on if i < 2 else head)
+        if len(rows):
+            delay = table[np.outer(smp[rows].astype(np.int64), k_idx) % nfft]  # exp(-i w t)
+            det[rows] += a.T[rows].astype(f32)[:, :, None] * (wav[rows] * delay)[:, None, :]
+    signal = _irfft(det, nfft, n)
 
-    def irfft(spec: np.ndarray) -> np.ndarray:
-        return scipy.fft.irfft(spec, n=nfft, axis=-1, workers=1)[..., :n]
-
-    signal = irfft(det)
-
-    # ---- scattered waves: shaped noise (Z, R, T) under an envelope -----------------------
+    # scattered waves: shaped noise (Z, R, T) under an envelope
     t = np.arange(n, dtype=f32) / f32(fs)
-    power_p = 2.0 / nfft * np.sum(np.abs(wp) ** 2, axis=1)
-    power_s = 2.0 / nfft * np.sum(np.abs(ws) ** 2, axis=1)
-    energy_p = power_p * ((amp_p * w1 * rp1) ** 2 + (amp_p * w2 * rp2) ** 2)
-    energy_s = power_s * s_energy
+    p_energy = 4.0 * (sp["amp_p"] * weight["1"] * rp["1"]) ** 2
+    p_energy += 4.0 * (sp["amp_p"] * weight["2"] * rp["2"]) ** 2
     dist_factor = 1.0 + dist / 100.0
-    scattered = (
+    coda = (
         (
-            _envelope(
-                t,
-                p_sample / fs,
-                0.05 + 0.004 * dist + 0.2 / fc_p,
-                0.7 + 0.015 * dist,
-                3.0 + 0.04 * dist,
-                0.3,
-            ),
-            energy_p * par["scatter_p"] * dist_factor,
+            tt["p_sample"],
+            sp["fc_p"],
+            0.004,
+            0.7 + 0.015 * dist,
+            3.0 + 0.04 * dist,
+            0.3,
+            p_energy * par["scatter_p"],
             wp,
-            (0.8, 0.55, 0.25),
+            P_CODA_ZRT,
         ),
         (
-            _envelope(
-                t,
-                s_sample / fs,
-                0.05 + 0.005 * dist + 0.3 / fc_s,
-                1.5 + 0.02 * dist,
-                par["coda_tau_s"] * (1.0 + dist / 200.0),
-                0.35,
-            ),
-            energy_s * par["scatter_s"] * dist_factor,
+            tt["s_sample"],
+            sp["fc_s"],
+            0.005,
+            1.5 + 0.02 * dist,
+            par["coda_tau_s"] * (1.0 + dist / 200.0),
+            0.35,
+            4.0 * s_energy * par["scatter_s"],
             ws,
-            (0.45, 0.63, 0.63),
+            S_CODA_ZRT,
         ),
     )
-    for (env, packet), energy, wav, (wz, wr, wt) in scattered:
+    for smp, fc, rise_km, tau1, tau2, a2, energy, wav, (wz, wr, wt) in coda:
+        env, packet = _envelope(t, smp / fs, 0.05 + rise_km * dist + 0.25 / fc, tau1, tau2, a2)
+        power = 2.0 / nfft * np.sum(np.abs(wav) ** 2, axis=1)
         shape = np.abs(wav)
         shape *= f32(nfft / 2) / np.sqrt(np.maximum(np.sum(shape**2, axis=1, keepdims=True), 1e-30))
-        series = irfft(_random_phase(rng, (b, 3, n_freq)) * shape[:, None, :])
-        c = np.sqrt(energy / np.maximum(packet * fs, 1e-30))
+        series = _irfft(_random_phase(rng, (b, 3, len(f))) * shape[:, None, :], nfft, n)
+        c = np.sqrt(energy * power * dist_factor / np.maximum(packet * fs, 1e-30))
         env *= c.astype(f32)[:, None]
         series *= env[:, None, :]
         signal[:, 0] += f32(wz) * series[:, 0]
@@ -243,28 +250,9 @@ def _synthesize(
             signal[:, 1 + j] += (wr * r_hat[:, j]).astype(f32)[:, None] * series[:, 1]
             signal[:, 1 + j] += (wt * t_hat[:, j]).astype(f32)[:, None] * series[:, 2]
 
-    # ---- background noise ----------------------------------------------------------------
-    if with_noise:
-        noise = irfft(_noise_spectrum(par, f, nfft, resp, aa, rng))
-        phase = 2 * np.pi * t[None, :] / par["modulation_s"].astype(f32)[:, None]
-        phase += par["modulation_phase"].astype(f32)[:, None]
-        noise *= (1.0 + par["modulation"].astype(f32)[:, None] * np.sin(phase))[:, None, :]
-    else:
-        noise = np.zeros_like(signal)
-
-    labels = {
-        "p_sample": p_sample,
-        "s_sample": s_sample,
-        "p_phase": tt["p_phase"],
-        "s_phase": tt["s_phase"],
-        "p_travel_s": tt["p"],
-        "s_travel_s": tt["s"],
-        "takeoff_deg": tt["takeoff_deg"],
-        "polarity": polarity,
-        "hyp_distance_km": hyp,
-        "corner_frequency_hz": fc_s,
-        "snr_p_db": _snr_db(signal, noise, p_sample, fs, is_event & with_noise),
-        "snr_s_db": _snr_db(signal, noise, s_sample, fs, is_event & with_noise),
+    info = {
+        "polarity": np.where(rad["p1"] >= 0, "U", "D"),
+        "hyp_distance_km": sp["hyp"],
+        "corner_frequency_hz": sp["fc_s"],
     }
-    signal += noise
-    return signal, labels
+    return signal, info
