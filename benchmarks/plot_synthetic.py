@@ -54,7 +54,6 @@ def _spectrum(x: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
 def plot(out: Path, seed: int = 1, n_traces: int = 384) -> Path:
     """Draw the comparison figure and save it to ``out``."""
     waves, meta = simulate_synthetic(n_traces, preset="stead", seed=seed)
-    fs = float(meta["trace_sampling_rate_hz"].iloc[0])
 
     real = obspy.read()
     columns = [
@@ -69,6 +68,7 @@ def plot(out: Path, seed: int = 1, n_traces: int = 384) -> Path:
     ]
     for idx, label in _pick_examples(meta):
         row = meta.loc[idx]
+        fs = float(row.trace_sampling_rate_hz)
         if row.trace_category == "earthquake":
             start = max(0.0, row.trace_p_arrival_sample / fs - 6.0)
             title = (

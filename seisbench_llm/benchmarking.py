@@ -72,7 +72,7 @@ def event_stream(
             float(rng.uniform(0.5, 4.0)),
             float(rng.uniform(10.0, 150.0)),
             p_arrival_s=float(rng.uniform(5.0, 40.0)),
-            noise_level=float(10.0 ** rng.uniform(0.5, 2.0)),
+            noise_position=float(rng.uniform(0.2, 0.6)),
             seed=int(rng.integers(2**31)),
         )
         records.append(record)

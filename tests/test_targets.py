@@ -106,8 +106,8 @@ def _rows(df: pd.DataFrame, cols: list[str], dataset: sbd.WaveformDataset) -> li
 
 
 def test_phase_mapping():
-    p = ["p", "P", "P1", "Pg", "Pn", "pP", "PmP", "pwP", "pwPm"]
-    s = ["s", "S", "S1", "Sg", "SmS", "Sn"]
+    p = ["p", "P", "P1", "Pg", "Pn", "pP", "PmP", "pwP", "pwPm", "P2"]
+    s = ["s", "S", "S1", "Sg", "SmS", "Sn", "S2"]
     assert PHASE_DICT == {
         **{f"trace_{x}_arrival_sample": "P" for x in p},
         **{f"trace_{x}_arrival_sample": "S" for x in s},

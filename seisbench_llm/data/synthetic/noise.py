@@ -12,7 +12,8 @@ from seisbench_llm.data.synthetic.waveforms import _irfft
 
 f32 = np.float32
 _MICROSEISM_CORNER_HZ = 0.6  # below: the weather-driven microseism position; above: the station's
-_CULTURAL_HZ = 3.0  # centre of the cultural band (traffic, machinery: 1-10 Hz)
+_CULTURAL_HZ = 3.0
+_DIGITISER_NOISE_COUNTS = 0.5  # self-noise of the digitiser (RMS counts), before rounding  # centre of the cultural band (traffic, machinery: 1-10 Hz)
 
 
 def _daytime(local_hour: np.ndarray) -> np.ndarray:
@@ -145,4 +146,5 @@ def _background(par, f, nfft, n, fs, resp, anti_alias, rng) -> np.ndarray:
     noise *= (1.0 + par["modulation"].astype(f32)[:, None] * np.sin(phase))[:, None, :]
     noise += _transients(par, psd_db, f, nfft, n, fs, resp, anti_alias, rng)
     _spikes(noise, par["spike_count"], rng)
+    noise += rng.normal(0.0, _DIGITISER_NOISE_COUNTS, noise.shape).astype(f32)
     return noise
