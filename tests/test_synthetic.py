@@ -10,6 +10,7 @@ import pytest
 import scipy.signal
 import seisbench
 import seisbench.data as sbd
+import seisbench.generate as sbg
 from obspy.signal.trigger import aic_simple, recursive_sta_lta, trigger_onset
 
 import seisbench_llm.data.synthetic as synthetic
@@ -323,3 +324,213 @@ def test_corner_frequency_falls_with_magnitude():
 
     freqs = [dominant_frequency(m) for m in (1.0, 3.0, 5.0)]
     assert freqs[0] > freqs[1] > freqs[2]
+
+
+# ---------------------------------------------------------------------------------------------
+# Noise, components, instruments, second events, labels through SeisBench
+# ---------------------------------------------------------------------------------------------
+INSTRUMENT_TYPES = list(synthetic.INSTRUMENTS)
+RATES = [20.0, 40.0, 50.0, 100.0, 200.0, 250.0]
+
+
+@pytest.fixture(scope="module")
+def mixed_batch() -> tuple[list[np.ndarray], pd.DataFrame]:
+    return simulate_synthetic(256, preset="stead", seed=5, noise_fraction=0.4)
+
+
+def _onset(x: np.ndarray, start: int, fraction: float = 0.02) -> int:
+    """First sample from ``start - 50`` on where any component exceeds ``fraction`` of the peak
+    in the following second."""
+    z = np.abs(x).max(axis=0)
+    lo = max(start - 50, 0)
+    peak = z[start : start + 100].max()
+    return lo + int(np.argmax(z[lo:] > fraction * peak))
+
+
+def test_noise_models_match_obspy():
+    from obspy.signal.spectral_estimation import get_nhnm, get_nlnm
+
+    for name, reference in (("nlnm", get_nlnm), ("nhnm", get_nhnm)):
+        period, db = reference()
+        np.testing.assert_allclose(synthetic.noise_model_db(1 / period, name), db, atol=0.01)
+
+
+def test_noise_spectra_between_peterson_models(mixed_batch):
+    from seisbench_llm.data.synthetic.instruments import _response
+
+    waves, meta = mixed_batch
+    noise = meta[meta.trace_category == "noise"]
+    inside = []
+    for i, row in noise.iterrows():
+        fs = row.trace_sampling_rate_hz
+        f, psd = scipy.signal.welch(waves[i][0], fs=fs, nperseg=int(20 * fs), average="median")
+        keep = (f >= 0.1) & (f <= min(20.0, 0.35 * fs))
+        f, psd = f[keep], psd[keep]
+        kind = np.array([INSTRUMENT_TYPES.index(row.station_instrument)])
+        response = _response(f, kind, np.array([row.trace_gain]))[0]  # counts per nm/s
+        acc_db = 10 * np.log10(psd / np.abs(response) ** 2 * 1e-18 * (2 * np.pi * f) ** 2)
+        low = synthetic.noise_model_db(f, "nlnm") - 3.0
+        high = synthetic.noise_model_db(f, "nhnm") + 3.0
+        inside.append(np.mean((acc_db > low) & (acc_db < high)) > 0.95)
+    assert len(inside) > 80 and np.mean(inside) > 0.9
+    # quiet and noisy stations alike: levels spread over the band
+    assert noise.trace_noise_position.min() < 0.2 and noise.trace_noise_position.max() > 0.5
+
+
+def test_p_and_s_energy_per_component(stead_batch, high_snr):
+    waves, _ = stead_batch
+    hv_p, z_share_s = [], []
+    for i, row in high_snr.iterrows():
+        p, s = int(row.trace_p_arrival_sample), int(row.trace_s_arrival_sample)
+        x = _bandpass(waves[i])
+        e_p = np.sum(x[:, p : min(p + int(1.5 * FS), s)] ** 2, axis=1)
+        e_s = np.sum(x[:, s : s + int(3 * FS)] ** 2, axis=1)
+        hv_p.append((e_p[1] + e_p[2]) / e_p[0])
+        z_share_s.append(e_s[0] / e_s.sum())
+    hv_p, z_share_s = np.array(hv_p), np.array(z_share_s)
+    # P: clearly on the horizontals too (radial from the incidence angle, scattered P coda) but
+    # less than on Z
+    assert 0.15 < np.median(hv_p) < 1.0 and np.mean(hv_p > 0.05) > 0.95
+    # S: SV and S coda put a share of the S energy on Z, less than on the horizontals
+    assert 0.1 < np.median(z_share_s) < 0.4 and np.mean(z_share_s > 0.03) > 0.95
+
+
+@pytest.mark.parametrize("instrument", INSTRUMENT_TYPES)
+def test_p_label_is_the_first_motion_for_every_instrument_and_rate(tmp_path, instrument):
+    path = tmp_path / instrument
+    with sbd.WaveformDataWriter(path / "metadata.csv", path / "waveforms.hdf5") as writer:
+        writer.data_format = {"component_order": "ZNE", "dimension_order": "CW"}
+        for k, fs in enumerate(RATES):
+            w, info = synthesize_trace(
+                3.0, 30.0, instrument=instrument, sampling_rate=fs, p_arrival_s=9.0 + 0.37 * k
+            )
+            p = info["p_sample"]
+            assert p == round((9.0 + 0.37 * k) * fs)
+            assert p <= _onset(w, p) <= p + 2  # noise-free: the onset is the label
+            assert not info["clipped"] and np.array_equal(w, np.rint(w))
+            row = {"trace_sampling_rate_hz": fs, "trace_p_arrival_sample": p}
+            writer.add_trace(row | {"trace_name": f"t{k}"}, w)
+    # read at 100 Hz: SeisBench resamples the trace and rescales the label
+    ds = sbd.WaveformDataset(path, sampling_rate=100, resample_zerophase=True)
+    for k, fs in enumerate(RATES):
+        w, meta = ds.get_sample(k)
+        p = meta["trace_p_arrival_sample"]
+        assert w.shape == (3, 6000) and p == pytest.approx(100 * (9.0 + 0.37 * k), abs=0.6)
+        # zero-phase decimation (200 Hz) and FFT resampling (others) ring a little
+        assert p - 3 <= _onset(w, int(p), 0.05) <= p + 2 + 100 / fs
+
+
+def test_second_event_labels_are_exact():
+    from seisbench_llm.data.synthetic.sampling import _sample_parameters, _stations
+    from seisbench_llm.data.synthetic.traces import _synthesize
+
+    preset = STEAD_100HZ
+    par = _sample_parameters(np.random.default_rng(1), 24, preset, _stations(0, preset))
+    par["e2_magnitude"] = par["e2_magnitude"] + 1.0  # well above the digitiser's rounding
+    is_event = np.ones(24, dtype=bool)
+    traces = {}
+    for second in (False, True):
+        par["second_event"] = np.full(24, second)
+        rng = np.random.default_rng(2)
+        traces[second] = _synthesize(
+            par, FS, preset.n_samples, preset.p_arrival_s, rng, is_event, with_noise=False
+        )
+    (main, labels_main), (both, labels) = traces[False], traces[True]
+    np.testing.assert_array_equal(labels["p_sample"], labels_main["p_sample"])
+    assert (labels_main["p2_sample"] == -1).all() and (labels["p2_sample"] >= 0).all()
+    n = preset.n_samples
+    for i in range(24):
+        p2, s2 = labels["p2_sample"][i], labels["s2_sample"][i]
+        assert FS <= p2 <= n - 3 * FS and abs(p2 - labels["p_sample"][i]) >= FS
+        assert (s2 == -1) or (p2 < s2 < n)
+        second = both[i] - main[i]
+        if np.abs(second).max() > 1e3 and not labels["clipped"][i]:
+            assert p2 - 2 <= _onset(second, p2, 0.01) <= p2 + 4
+
+
+def test_instrument_metadata_and_clipping(mixed_batch):
+    waves, meta = mixed_batch
+    assert set(meta.station_instrument) == set(INSTRUMENT_TYPES)
+    assert meta.trace_sampling_rate_hz.nunique() >= 5
+    assert (meta.trace_sampling_rate_hz == 100).mean() > 0.4
+    for _, row in meta.drop_duplicates(["station_instrument", "trace_sampling_rate_hz"]).iterrows():
+        code = synthetic.channel_code(row.station_instrument, row.trace_sampling_rate_hz)
+        assert row.station_channels == code
+    assert set(meta.station_channels) >= {"HH", "EH", "HN"}
+    acc = meta.station_instrument == "accelerometer"
+    assert (meta.trace_measurement[acc] == "acceleration").all()
+    assert meta.trace_gain[acc].between(1e5, 2e6).all()
+    assert meta.trace_gain[~acc].between(3e7, 2e9).all()
+    for w, (_, row) in zip(waves, meta.iterrows(), strict=True):
+        assert w.shape == (3, row.trace_npts)
+        top = 2.0 ** (row.trace_digitizer_bits - 1)
+        assert np.abs(w).max() <= top
+        assert row.trace_clipped == bool(np.any((w <= -top) | (w >= top - 1)))
+    # a large nearby event saturates a 16-bit digitiser, not a 24-bit one
+    big, info = synthesize_trace(4.0, 20.0, adc_bits=16)
+    assert info["clipped"] and np.abs(big).max() == 2**15
+    _, info = synthesize_trace(4.0, 20.0, adc_bits=24)
+    assert not info["clipped"]
+
+
+def test_transients_and_second_events_in_the_dataset(mixed_batch):
+    waves, meta = mixed_batch
+    noise = meta[meta.trace_category == "noise"]
+    eq = meta[meta.trace_category == "earthquake"]
+    # bursts, spikes and distant events occur, in noise traces too, and never carry labels
+    for column in ("trace_noise_bursts", "trace_spikes", "trace_distant_event"):
+        assert (noise[column] > 0).any()
+    pick_columns = [c for c in meta.columns if c.endswith("_arrival_sample")]
+    assert noise[pick_columns].isna().all().all()
+    # the distant event is in progress at the first sample: no onset inside the window
+    distant = noise[noise.trace_distant_event & (noise.station_instrument == "broadband")]
+    assert len(distant) > 0
+    for i, row in distant.iterrows():
+        fs = row.trace_sampling_rate_hz
+        sos = scipy.signal.butter(2, [0.03, 1.0], "bandpass", fs=fs, output="sos")
+        lf = scipy.signal.sosfiltfilt(sos, waves[i][0].astype(float))
+        rms = np.sqrt(np.mean(lf.reshape(-1, int(10 * fs)) ** 2, axis=1))  # 10 s windows
+        assert rms[0] > 0.25 * rms.max()
+    # about 10 % of the events carry a second one, with exact labels inside the trace
+    has_second = eq.trace_P2_arrival_sample.notna()
+    assert 0.03 < has_second.mean() < 0.2
+    assert (eq.trace_P2_arrival_sample[has_second] < eq.trace_npts[has_second]).all()
+    s2 = eq.trace_S2_arrival_sample.dropna()
+    assert (s2 > eq.trace_P2_arrival_sample[s2.index]).all()
+    assert eq.loc[~has_second, "trace_S2_arrival_sample"].isna().all()
+
+
+def test_second_event_reaches_the_training_labels(tmp_path):
+    from seisbench_llm.tasks import PHASE_DICT
+
+    preset = replace(STEAD_100HZ, second_event_fraction=1.0)
+    path = generate_synthetic(
+        tmp_path / "two", n_traces=6, preset=preset, seed=4, noise_fraction=0.0
+    )
+    ds = sbd.WaveformDataset(path, sampling_rate=FS)
+    generator = sbg.GenericGenerator(ds)
+    generator.add_augmentations(
+        [sbg.ProbabilisticLabeller(label_columns=PHASE_DICT, sigma=10, dim=0)]
+    )
+    for k in range(len(ds)):
+        row = ds.metadata.iloc[k]
+        y = generator[k]["y"]
+        p2 = int(row.trace_P2_arrival_sample)
+        assert y[0, p2] == pytest.approx(1.0, abs=0.05)  # P probability at the second P
+        if np.isfinite(row.trace_S2_arrival_sample):
+            assert y[1, int(row.trace_S2_arrival_sample)] == pytest.approx(1.0, abs=0.05)
+
+
+def test_synthetic_is_read_at_one_rate_with_rescaled_labels():
+    ds = Synthetic(preset="stead", n_traces=40, seed=6)
+    raw = sbd.WaveformDataset(ds.path)  # at the traces' own rates
+    assert raw.metadata.trace_sampling_rate_hz.nunique() > 2
+    for k in range(0, 40, 3):
+        w, meta = ds.get_sample(k)
+        assert w.shape == (3, 6000)
+        row = raw.metadata.iloc[k]
+        if row.trace_category == "earthquake":
+            factor = FS / row.trace_sampling_rate_hz
+            assert meta["trace_p_arrival_sample"] == pytest.approx(
+                row.trace_p_arrival_sample * factor
+            )

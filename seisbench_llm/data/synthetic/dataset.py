@@ -141,6 +141,8 @@ class Synthetic(WaveformBenchmarkDataset):
         kwargs.setdefault("name", f"Synthetic_{self._folder}")
         # traces come at several sampling rates: read them at the preset's rate unless told
         kwargs.setdefault("sampling_rate", preset.sampling_rate)
+        # zero-phase anti-alias filter when decimating: no delay of the onsets against the labels
+        kwargs.setdefault("resample_zerophase", True)
         super().__init__(
             citation=citation,
             license="CC0-1.0",
