@@ -133,7 +133,7 @@ def test_synthetic_is_created_in_cache_once(no_network, monkeypatch):
 def test_synthetic_diting_preset():
     ds = Synthetic(preset="diting", n_traces=12, seed=0)
     assert ds.get_waveforms(0).shape == (3, 9000)  # read at the preset's 50 Hz
-    assert set(ds.metadata["trace_sampling_rate_hz"]) <= {20.0, 40.0, 50.0, 100.0, 200.0}
+    assert set(ds.metadata["trace_sampling_rate_hz"]) <= {20.0, 40.0, 50.0, 100.0}
     assert ds.path.name.startswith("diting_n12_seed0_")
 
 
