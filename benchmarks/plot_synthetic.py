@@ -123,7 +123,7 @@ def plot(out: Path, seed: int = 1, n_traces: int = 384) -> Path:
         ax.set_xlabel("Hz (Z amplitude spectrum)   /   time axis above: s", fontsize=7)
         ax.tick_params(labelsize=7)
     fig.suptitle(
-        "seisbench_llm synthetic traces (60 s at 100 Hz, 30 s windows shown) vs a real recording",
+        "seisbench_llm synthetic traces (60 s at 20-250 Hz, in counts; 30 s windows shown) vs a real recording",
         fontsize=10,
     )
     fig.tight_layout()
