@@ -136,6 +136,81 @@ def _wavelet(ops, fs, resp, site, kappa, fc, t_over_q, broadening_s) -> np.ndarr
     return i_omega * brune * att * smooth * resp * site
 
 
+class _Frame:
+    """Radial and transverse unit vectors (N, E) of each trace; ``zne`` projects Z, R, T."""
+
+    def __init__(self, par: dict[str, np.ndarray]):
+        baz = np.radians(par["back_azimuth_deg"] + par["polarisation_deviation_deg"])
+        self.r_hat = np.stack([-np.cos(baz), -np.sin(baz)], axis=1)  # pointing away from source
+        self.t_hat = np.stack([np.sin(baz), -np.cos(baz)], axis=1)
+
+    def zne(self, z, r, t) -> np.ndarray:
+        r_hat, t_hat = self.r_hat, self.t_hat
+        return np.stack([z, r * r_hat[:, 0] + t * t_hat[:, 0], r * r_hat[:, 1] + t * t_hat[:, 1]])
+
+
+def _phases(tt, sp, frame, wp, ws, on, with_s):
+    """The direct phases ``(sample, wavelet, ZNE amplitudes, rows)`` and the P and S energies
+    (squared spectral levels) that set the codas."""
+    rad = sp["rad"]
+    head = tt["head"] & on
+    weight = {"1": np.where(head, _HEAD_WAVE_AMPLITUDE, 1.0), "2": np.where(head, 1.0, 0.0)}
+    phases, p_energy, s_energy = [], 0.0, 0.0
+    for key, ray, p_smp, s_smp, rows in (
+        ("1", "ray_parameter", "p_sample", "s_sample", on),
+        ("2", "ray_parameter_direct", "pg_sample", "sg_sample", head),
+    ):
+        fsurf = _free_surface(tt[ray] * SURFACE_VP_KMS)
+        a_p = sp["amp_p"] * weight[key] * _floor(rad["p" + key], 0.1)
+        phases.append((tt[p_smp], wp, a_p * frame.zne(fsurf["p_z"], fsurf["p_r"], 0 * a_p), rows))
+        sv, sh = rad["sv" + key], rad["sh" + key]
+        total = np.sqrt(sv**2 + sh**2)
+        scale = np.sqrt(total**2 + 0.2**2) / np.maximum(total, 1e-9)  # scattering fills nodes
+        sv, sh = sv * scale, sh * scale
+        a_s = sp["amp_s"] * weight[key] * with_s
+        zne_s = frame.zne(sv * fsurf["sv_z"], sv * fsurf["sv_r"], 2 * sh)
+        phases.append((tt[s_smp], ws, a_s * zne_s, rows))
+        # free surface doubles the amplitude: 4x the energy of the incident wave
+        p_energy = p_energy + 4.0 * a_p**2
+        s_energy = s_energy + 4.0 * a_s**2 * (sv**2 + sh**2)
+    return phases, p_energy, s_energy
+
+
+def _delayed_sum(phases, n_freq: int, nfft: int, n: int) -> np.ndarray:
+    """Counts ``(B, 3, n)`` of delayed wavelets, summed in the frequency domain."""
+    table = np.exp(-2j * np.pi * np.arange(nfft) / nfft).astype(np.complex64)
+    k_idx = np.arange(n_freq, dtype=np.int64)
+    b = len(phases[0][0])
+    det = np.zeros((b, 3, n_freq), dtype=np.complex64)
+    for smp, wav, a, on in phases:
+        rows = np.flatnonzero(on)
+        if len(rows):
+            delay = table[np.outer(smp[rows].astype(np.int64), k_idx) % nfft]  # exp(-i w t)
+            det[rows] += a.T[rows].astype(f32)[:, :, None] * (wav[rows] * delay)[:, None, :]
+    return _irfft(det, nfft, n)
+
+
+def _add_coda(signal, rng, fs, onset, envelope, energy, wav, weights, frame) -> None:
+    """Add scattered waves (random phases shaped like ``wav``, Z/R/T ``weights``) under the
+    envelope ``(rise, tau1, tau2, a2)`` starting at the ``onset`` samples, with the packet's
+    energy ``energy`` times the wavelet's power (in place)."""
+    b, _, n = signal.shape
+    nfft = 2 * (wav.shape[1] - 1)
+    t = np.arange(n, dtype=f32) / f32(fs)
+    env, packet = _envelope(t, onset / fs, *envelope)
+    power = 2.0 / nfft * np.sum(np.abs(wav) ** 2, axis=1)
+    shape = np.abs(wav)
+    shape *= f32(nfft / 2) / np.sqrt(np.maximum(np.sum(shape**2, axis=1, keepdims=True), 1e-30))
+    series = _irfft(_random_phase(rng, (b, 3, wav.shape[1])) * shape[:, None, :], nfft, n)
+    c = np.sqrt(energy * power / np.maximum(packet * fs, 1e-30))
+    series *= (env * c.astype(f32)[:, None])[:, None, :]
+    wz, wr, wt = weights
+    signal[:, 0] += f32(wz) * series[:, 0]
+    for j in (0, 1):
+        signal[:, 1 + j] += (wr * frame.r_hat[:, j]).astype(f32)[:, None] * series[:, 1]
+        signal[:, 1 + j] += (wt * frame.t_hat[:, j]).astype(f32)[:, None] * series[:, 2]
+
+
 def _event_signal(
     par: dict[str, np.ndarray],
     tt: dict[str, np.ndarray],
@@ -149,109 +224,28 @@ def _event_signal(
     with_s: np.ndarray,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Counts ``(B, 3, n)`` of the events of the rows ``on`` (S phases only where ``with_s``)."""
-    f = ops[0]
-    nfft = 2 * (len(f) - 1)
-    b = len(on)
+    n_freq = len(ops[0])
+    nfft = 2 * (n_freq - 1)
     sp = _source_and_path(par, tt, on)
-    rad, dist = sp["rad"], par["distance_km"]
+    dist = par["distance_km"]
     kappa = par["kappa"].astype(f32)[:, None]
-    wp = _wavelet(
-        ops,
-        fs,
-        resp,
-        site,
-        kappa,
-        sp["fc_p"],
-        tt["p"] / (_QP_OVER_QS * par["q0"]),
-        0.003 + 0.0004 * dist,
-    )
+    t_q_p = tt["p"] / (_QP_OVER_QS * par["q0"])
+    wp = _wavelet(ops, fs, resp, site, kappa, sp["fc_p"], t_q_p, 0.003 + 0.0004 * dist)
     ws = _wavelet(ops, fs, resp, site, kappa, sp["fc_s"], tt["s"] / par["q0"], 0.01 + 0.0012 * dist)
+    frame = _Frame(par)
+    phases, p_energy, s_energy = _phases(tt, sp, frame, wp, ws, on, with_s.astype(float))
+    signal = _delayed_sum(phases, n_freq, nfft, n)
 
-    baz = np.radians(par["back_azimuth_deg"] + par["polarisation_deviation_deg"])
-    r_hat = np.stack([-np.cos(baz), -np.sin(baz)], axis=1)  # N, E; pointing away from source
-    t_hat = np.stack([np.sin(baz), -np.cos(baz)], axis=1)
-
-    def zne(z, r, t):
-        return np.stack([z, r * r_hat[:, 0] + t * t_hat[:, 0], r * r_hat[:, 1] + t * t_hat[:, 1]])
-
-    head = tt["head"] & on
-    s_on = with_s.astype(float)
-    weight = {"1": np.where(head, _HEAD_WAVE_AMPLITUDE, 1.0), "2": np.where(head, 1.0, 0.0)}
-    rp = {k: _floor(rad["p" + k], 0.1) for k in "12"}
-    phases, s_energy = [], np.zeros(b)
-    for key, ray, p_smp, s_smp in (
-        ("1", "ray_parameter", "p_sample", "s_sample"),
-        ("2", "ray_parameter_direct", "pg_sample", "sg_sample"),
-    ):
-        fsurf = _free_surface(tt[ray] * SURFACE_VP_KMS)
-        w = weight[key]
-        phases.append(
-            (tt[p_smp], wp, sp["amp_p"] * w * rp[key] * zne(fsurf["p_z"], fsurf["p_r"], 0 * w))
-        )
-        sv, sh = rad["sv" + key], rad["sh" + key]
-        total = np.sqrt(sv**2 + sh**2)
-        scale = np.sqrt(total**2 + 0.2**2) / np.maximum(total, 1e-9)  # scattering fills nodes
-        sv, sh = sv * scale, sh * scale
-        a_s = sp["amp_s"] * w * s_on
-        phases.append((tt[s_smp], ws, a_s * zne(sv * fsurf["sv_z"], sv * fsurf["sv_r"], 2 * sh)))
-        s_energy += a_s**2 * (sv**2 + sh**2)
-
-    # deterministic phases: delayed wavelets, summed in the frequency domain
-    table = np.exp(-2j * np.pi * np.arange(nfft) / nfft).astype(np.complex64)
-    k_idx = np.arange(len(f), dtype=np.int64)
-    det = np.zeros((b, 3, len(f)), dtype=np.complex64)
-    for i, (smp, wav, a) in enumerate(phases):
-        rows = np.flatnonzero(on if i < 2 else head)
-        if len(rows):
-            delay = table[np.outer(smp[rows].astype(np.int64), k_idx) % nfft]  # exp(-i w t)
-            det[rows] += a.T[rows].astype(f32)[:, :, None] * (wav[rows] * delay)[:, None, :]
-    signal = _irfft(det, nfft, n)
-
-    # scattered waves: shaped noise (Z, R, T) under an envelope
-    t = np.arange(n, dtype=f32) / f32(fs)
-    p_energy = 4.0 * (sp["amp_p"] * weight["1"] * rp["1"]) ** 2
-    p_energy += 4.0 * (sp["amp_p"] * weight["2"] * rp["2"]) ** 2
-    dist_factor = 1.0 + dist / 100.0
-    coda = (
-        (
-            tt["p_sample"],
-            sp["fc_p"],
-            0.004,
-            0.7 + 0.015 * dist,
-            3.0 + 0.04 * dist,
-            0.3,
-            p_energy * par["scatter_p"],
-            wp,
-            P_CODA_ZRT,
-        ),
-        (
-            tt["s_sample"],
-            sp["fc_s"],
-            0.005,
-            1.5 + 0.02 * dist,
-            par["coda_tau_s"] * (1.0 + dist / 200.0),
-            0.35,
-            4.0 * s_energy * par["scatter_s"],
-            ws,
-            S_CODA_ZRT,
-        ),
-    )
-    for smp, fc, rise_km, tau1, tau2, a2, energy, wav, (wz, wr, wt) in coda:
-        env, packet = _envelope(t, smp / fs, 0.05 + rise_km * dist + 0.25 / fc, tau1, tau2, a2)
-        power = 2.0 / nfft * np.sum(np.abs(wav) ** 2, axis=1)
-        shape = np.abs(wav)
-        shape *= f32(nfft / 2) / np.sqrt(np.maximum(np.sum(shape**2, axis=1, keepdims=True), 1e-30))
-        series = _irfft(_random_phase(rng, (b, 3, len(f))) * shape[:, None, :], nfft, n)
-        c = np.sqrt(energy * power * dist_factor / np.maximum(packet * fs, 1e-30))
-        env *= c.astype(f32)[:, None]
-        series *= env[:, None, :]
-        signal[:, 0] += f32(wz) * series[:, 0]
-        for j in (0, 1):
-            signal[:, 1 + j] += (wr * r_hat[:, j]).astype(f32)[:, None] * series[:, 1]
-            signal[:, 1 + j] += (wt * t_hat[:, j]).astype(f32)[:, None] * series[:, 2]
-
+    scattering = 1.0 + dist / 100.0  # more scattered energy along longer paths
+    p_env = (0.05 + 0.004 * dist + 0.25 / sp["fc_p"], 0.7 + 0.015 * dist, 3.0 + 0.04 * dist, 0.3)
+    s_tau2 = par["coda_tau_s"] * (1.0 + dist / 200.0)
+    s_env = (0.05 + 0.005 * dist + 0.25 / sp["fc_s"], 1.5 + 0.02 * dist, s_tau2, 0.35)
+    p_coda = p_energy * par["scatter_p"] * scattering
+    s_coda = s_energy * par["scatter_s"] * scattering
+    _add_coda(signal, rng, fs, tt["p_sample"], p_env, p_coda, wp, P_CODA_ZRT, frame)
+    _add_coda(signal, rng, fs, tt["s_sample"], s_env, s_coda, ws, S_CODA_ZRT, frame)
     info = {
-        "polarity": np.where(rad["p1"] >= 0, "U", "D"),
+        "polarity": np.where(sp["rad"]["p1"] >= 0, "U", "D"),
         "hyp_distance_km": sp["hyp"],
         "corner_frequency_hz": sp["fc_s"],
     }
