@@ -217,3 +217,16 @@ def test_main_scores_registry_weights(real_eval, tmp_path, capsys):
     assert [s["picker"] for s in summary] == ["SeisMoLLM:realevaltest", real_eval.CLASSICAL]
     assert all(s["P_references"] == "2" and s["S_references"] == "1" for s in summary)
     assert (tmp_path / "real_SeisMoLLM_realevaltest.png").is_file()
+
+
+def test_real_targets_on_hand_made_summaries():
+    from seisbench_llm.real_eval import REAL_TARGETS, real_targets
+
+    good = {"P_hits": 7, "P_references": 7, "S_hits": 3, "S_references": 4, "S_confusions": 0}
+    assert real_targets(good) == dict.fromkeys(REAL_TARGETS, True)
+    one_p_missed = {**good, "P_hits": 6}
+    assert list(real_targets(one_p_missed).values()) == [False, True, True]
+    half_s = {**good, "S_hits": 2}  # half is not "most"
+    assert list(real_targets(half_s).values()) == [True, False, True]
+    s_on_p = {**good, "S_confusions": 1}
+    assert list(real_targets(s_on_p).values()) == [True, True, False]

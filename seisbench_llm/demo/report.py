@@ -9,7 +9,10 @@ from typing import Any
 from seisbench_llm.demo.profiles import DEMO_PROFILES, TARGET_F1
 from seisbench_llm.training.reports import results_table
 
-__all__ = ["DemoResult", "results_markdown", "summary", "write_rows_csv"]
+__all__ = ["DEMO_PICKER", "DemoResult", "results_markdown", "summary", "write_rows_csv"]
+
+#: Label of the demo's SeisMoLLM in the real-set tables.
+DEMO_PICKER = "SeisMoLLM demo weights"
 
 
 @dataclass
@@ -22,7 +25,9 @@ class DemoResult:
     :param weight_name: Name of the exported weights.
     :param weight_version: Version of the exported weights.
     :param gpt2: Source of the pretrained GPT-2 used, None for random init.
-    :param picks: Picks on ObsPy's example recording.
+    :param picks: SeisMoLLM's picks on the real evaluation set.
+    :param real_rows: Per-record scores of SeisMoLLM and the classical picker on the real set
+                      (:py:func:`seisbench_llm.real_eval.evaluate`).
     :param files: Files written.
     :param durations: Seconds per stage, and ``"total"``.
     """
@@ -34,6 +39,7 @@ class DemoResult:
     weight_version: str
     gpt2: str | None
     picks: list[Any] = field(default_factory=list)
+    real_rows: list[dict[str, Any]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
 
@@ -49,6 +55,17 @@ class DemoResult:
             if row["model"] == model and row["target"] == phase:
                 return float(row["f1"])
         raise KeyError(f"no result for {model} {phase}")
+
+    def real_targets(self) -> dict[str, bool]:
+        """The real-set targets (:py:data:`seisbench_llm.real_eval.REAL_TARGETS`) and whether the
+        demo's SeisMoLLM met them.
+
+        :return: Target text -> met; empty without real-set results.
+        """
+        from seisbench_llm.real_eval import real_targets, summary_rows
+
+        mine = [s for s in summary_rows(self.real_rows) if s["picker"] == DEMO_PICKER]
+        return real_targets(mine[0]) if mine else {}
 
 
 def write_rows_csv(rows: list[dict[str, Any]], path: Path) -> None:
@@ -109,9 +126,10 @@ def results_markdown(
         )
         + ".",
         "",
+        *_real_set_lines(result),
         f"- {gpt2_text}",
         f"- Weights '{result.weight_name}' (version {result.weight_version}) were trained on the "
-        "project's SYNTHETIC dataset: they are NOT STEAD weights and not meant for real data.",
+        "project's SYNTHETIC dataset: they are NOT STEAD weights.",
         f"- {DEMO_PROFILES[profile]['note']}",
     ]
     for key, cfg in configs.items():
@@ -127,6 +145,26 @@ def results_markdown(
     return "\n".join(lines) + "\n"
 
 
+def _real_set_lines(result: DemoResult) -> list[str]:
+    """The real-set tables (:py:func:`seisbench_llm.real_eval.markdown_tables`) and the targets."""
+    from seisbench_llm.data.real_events import TOLERANCE
+    from seisbench_llm.real_eval import markdown_tables
+
+    if not result.real_rows:
+        return []
+    met = result.real_targets()
+    return [
+        "## Real recordings (ObsPy's example and test events; never used for training)",
+        "",
+        markdown_tables(result.real_rows, TOLERANCE),
+        "",
+        "Real-set targets for SeisMoLLM: "
+        + "; ".join(f"{text}: {'met' if ok else 'MISSED'}" for text, ok in met.items())
+        + ". Figure: real_recordings.png.",
+        "",
+    ]
+
+
 def summary(result: DemoResult, table: str) -> str:
     """The final summary printed by the demo.
 
@@ -136,10 +174,11 @@ def summary(result: DemoResult, table: str) -> str:
     """
     n_p = sum(p.phase == "P" for p in result.picks)
     n_s = sum(p.phase == "S" for p in result.picks)
+    n_records = len({r["record"] for r in result.real_rows})
     files = "\n".join(f"  {f.relative_to(result.out_dir)}" for f in result.files)
     return (
         f"{table}\n"
-        f"ObsPy example (RJOB, 30 s): SeisMoLLM picked {n_p} P and {n_s} S.\n"
+        f"Real recordings ({n_records}): SeisMoLLM picked {n_p} P and {n_s} S.\n"
         f"Output folder: {result.out_dir}\n{files}\n"
         f"Done in {_fmt_minutes(result.durations['total'])}."
     )

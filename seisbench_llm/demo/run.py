@@ -15,7 +15,13 @@ from typing import Any
 
 from seisbench_llm.demo.figures import plot_test_examples, plot_training_curves
 from seisbench_llm.demo.profiles import DEMO_PROFILES, check_profile, demo_configs, find_local_gpt2
-from seisbench_llm.demo.report import DemoResult, results_markdown, summary, write_rows_csv
+from seisbench_llm.demo.report import (
+    DEMO_PICKER,
+    DemoResult,
+    results_markdown,
+    summary,
+    write_rows_csv,
+)
 
 __all__ = ["default_out_dir", "run_demo"]
 
@@ -120,8 +126,8 @@ def run_demo(
         f"version_str='{version}')"
     )
 
-    stages("annotate", "Annotate ObsPy's example recording with the reloaded model")
-    picks, files = _annotate_example(model, out)
+    stages("real", "Pick real recordings (ObsPy's example and test events) with the reloaded model")
+    picks, real_rows, files = _score_real_set(model, out)
 
     stages("figures", "Figures and results table")
     test = harness.split_datasets(configs["seismollm"], dataset)["test"]
@@ -140,6 +146,7 @@ def run_demo(
         weight_version=version,
         gpt2=gpt2_source,
         picks=picks,
+        real_rows=real_rows,
         files=files,
         durations=durations,
     )
@@ -243,35 +250,30 @@ def _quiet_lightning() -> Iterator[None]:
                 lg.setLevel(level)
 
 
-def _annotate_example(model: Any, out: Path) -> tuple[list[Any], list[Path]]:
-    """Annotate ``obspy.read()`` (3-component, 30 s, 100 Hz, station BW.RJOB) with the reloaded
-    SeisMoLLM: picks CSV and a figure (waveforms, P/S probabilities, picks).
-
-    The EQTransformer baseline is not run here: its 60 s window is longer than the recording.
+def _score_real_set(model: Any, out: Path) -> tuple[list[Any], list[dict[str, Any]], list[Path]]:
+    """Pick the real evaluation set (:py:func:`~seisbench_llm.data.real_events.real_events`, ObsPy's
+    example recording among them) with the reloaded SeisMoLLM and with the classical picker, and
+    score both (:py:mod:`seisbench_llm.real_eval`).
 
     :param model: The reloaded SeisMoLLM.
     :param out: Output folder.
-    :return: ``(picks, [picks CSV, figure])``.
+    :return: ``(SeisMoLLM's picks, per-record score rows of both pickers, [picks CSV, figure])``.
     """
-    import obspy
+    from seisbench_llm.data.real_events import real_events
+    from seisbench_llm.picks_io import annotate_and_pick, station_key, write_picks_csv
+    from seisbench_llm.real_eval import CLASSICAL, classical_picks, evaluate, plot_records
 
-    from seisbench_llm.picks_io import annotate_and_pick, plot_station, station_key, write_picks_csv
-
-    stream = obspy.read()
-    key = station_key(stream[0])
-    sources = {key: [(stream[0].stats.starttime, stream[0].stats.endtime, "obspy.read()")]}
-    annotations, picks = annotate_and_pick(model, stream.copy(), {})
-    default = model._annotate_args["*_threshold"][1]
-    thresholds = {p: float(model.default_args.get(f"{p}_threshold", default)) for p in ("P", "S")}
-    figure = out / "obspy_example_SeisMoLLM.png"
-    plot_station(
-        figure,
-        key,
-        stream,
-        annotations,
-        picks,
-        thresholds,
-        "SeisMoLLM demo weights (trained on SYNTHETIC data), ObsPy's example recording",
-    )
-    write_picks_csv(out / "picks.csv", picks, sources)
-    return picks, [out / "picks.csv", figure]
+    records = real_events()
+    pickers = {DEMO_PICKER: lambda stream: annotate_and_pick(model, stream, {})[1]}
+    pickers[CLASSICAL] = classical_picks
+    rows, picks = evaluate(pickers, records)
+    sources: dict[str, list[tuple[Any, Any, str]]] = {}
+    for record in records:
+        start = min(tr.stats.starttime for tr in record.stream)
+        end = max(tr.stats.endtime for tr in record.stream)
+        key = station_key(record.stream[0])
+        sources.setdefault(key, []).append((start, end, f"{record.name}: {record.source}"))
+    mine = [p for record_picks in picks[DEMO_PICKER] for p in record_picks]
+    write_picks_csv(out / "picks.csv", mine, sources)
+    figure = plot_records(out / "real_recordings.png", DEMO_PICKER, records, picks[DEMO_PICKER])
+    return mine, rows, [out / "picks.csv", figure]
