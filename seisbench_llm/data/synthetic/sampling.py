@@ -29,6 +29,9 @@ class SyntheticPreset:
     :param instruments: ``(instrument, weight)`` pairs of the station instruments (see
         ``instruments.INSTRUMENTS``).
     :param second_event_fraction: Share of event traces with a second, independent event.
+    :param min_snr_db: Catalogue selection: an event trace whose P SNR (``trace_snr_db``) is
+        below this is drawn again, as datasets built from analysts' picks (STEAD, INSTANCE, ETHZ)
+        hold only onsets that could be seen. None keeps every draw.
     """
 
     name: str
@@ -54,6 +57,7 @@ class SyntheticPreset:
         ("accelerometer", 0.15),
     )
     second_event_fraction: float = 0.1
+    min_snr_db: float | None = 5.0
 
     @property
     def duration_s(self) -> float:

@@ -22,6 +22,15 @@ from seisbench_llm.data.synthetic.sampling import (
 from seisbench_llm.data.synthetic.traces import _synthesize
 
 _BATCH = 128  # fixed so that a seed always gives the same data
+_MAX_REDRAWS = 20  # catalogue selection: draws per trace at most (a few suffice)
+
+
+def _below_min_snr(meta: pd.DataFrame, min_snr_db: float | None) -> np.ndarray:
+    """Rows of event traces whose P SNR is below ``min_snr_db`` (none if it is None)."""
+    if min_snr_db is None:
+        return np.empty(0, dtype=int)
+    event = (meta["trace_category"] != "noise").to_numpy()
+    return np.flatnonzero(event & (meta["trace_snr_db"].to_numpy() < min_snr_db))
 
 
 def _split_labels(
@@ -58,37 +67,48 @@ def _iter_batches(
     is_noise[rng.choice(n_traces, int(round(noise_fraction * n_traces)), replace=False)] = True
     split = _split_labels(n_traces, tuple(split_fractions), rng)
 
-    def batch(start: int) -> tuple[list[np.ndarray], pd.DataFrame]:
-        stop = min(start + _BATCH, n_traces)
-        brng = np.random.default_rng([seed, 2, start // _BATCH])
-        par = _sample_parameters(brng, stop - start, preset, stations)
-        is_event = ~is_noise[start:stop]
-        waveforms: list[np.ndarray] = [np.empty(0)] * (stop - start)
+    def draw(brng: np.random.Generator, index: np.ndarray) -> tuple[list[np.ndarray], pd.DataFrame]:
+        """Draw and synthesise the traces ``index`` of the dataset (one synthesis per rate)."""
+        par = _sample_parameters(brng, len(index), preset, stations)
+        is_event = ~is_noise[index]
+        waveforms: list[np.ndarray] = [np.empty(0)] * len(index)
         metas = []
-        for fs in np.unique(par["sampling_rate"]):  # one synthesis per sampling rate
+        for fs in np.unique(par["sampling_rate"]):
             rows = np.flatnonzero(par["sampling_rate"] == fs)
             sub = {k: v[rows] for k, v in par.items()}
             n = int(round(preset.duration_s * fs))
             w, labels = _synthesize(sub, fs, n, preset.p_arrival_s, brng, is_event[rows])
             for i, row in enumerate(rows):
                 waveforms[row] = w[i]
-            index = start + rows
-            metas.append(
-                _batch_metadata(
-                    sub,
-                    labels,
-                    preset,
-                    fs,
-                    n,
-                    stations,
-                    is_event[rows],
-                    split[index],
-                    index,
-                    brng,
-                    seed,
-                ).set_index(rows)
+            meta = _batch_metadata(
+                sub,
+                labels,
+                preset,
+                fs,
+                n,
+                stations,
+                is_event[rows],
+                split[index[rows]],
+                index[rows],
+                brng,
+                seed,
             )
+            metas.append(meta.set_index(rows))
         return waveforms, pd.concat(metas).sort_index().reset_index(drop=True)
+
+    def batch(start: int) -> tuple[list[np.ndarray], pd.DataFrame]:
+        brng = np.random.default_rng([seed, 2, start // _BATCH])
+        index = np.arange(start, min(start + _BATCH, n_traces))
+        waveforms, meta = draw(brng, index)
+        for _ in range(_MAX_REDRAWS):  # catalogue selection: unseen onsets are drawn again
+            weak = _below_min_snr(meta, preset.min_snr_db)
+            if not len(weak):
+                break
+            again, again_meta = draw(brng, index[weak])
+            for i, row in enumerate(weak):
+                waveforms[row] = again[i]
+            meta = pd.concat([meta.drop(index=weak), again_meta.set_index(weak)]).sort_index()
+        return waveforms, meta.reset_index(drop=True)
 
     # batches are independent (own random stream), so threads change nothing but the speed
     n_threads = max(1, workers or os.cpu_count() or 1)
