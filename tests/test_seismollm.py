@@ -514,3 +514,14 @@ def test_user_guide_lists_every_argument():
     assert table == argument_table(), (
         "regenerate the table with tests/test_seismollm.py:argument_table"
     )
+
+
+def test_untrained_picking_outputs_start_at_the_label_prior():
+    from seisbench_llm.models.heads import PICK_PRIOR
+
+    torch.manual_seed(0)
+    model = SeisMoLLM(in_samples=3072, n_layers=1, head_channels=[8, 8, 8, 6]).eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, 3, 3072))
+    assert out.shape == (2, 3, 3072)
+    assert abs(float(out.mean()) - PICK_PRIOR) < 0.005  # not 0.5: no steps wasted pushing down
