@@ -445,3 +445,23 @@ def test_window_scores():
         }
     )
     assert window_scores(p, s, det_curve=np.full(T, 0.25))["score_detection"] == 0.25
+
+
+def test_label_onsets_with_two_events_follow_the_pick():
+    from seisbench_llm.training.metrics import label_onsets, pick_metrics
+
+    t = np.arange(1000)
+    two = np.exp(-0.5 * ((t - 300) / 10) ** 2) + np.exp(-0.5 * ((t - 700) / 10) ** 2)
+    one = np.exp(-0.5 * ((t - 450) / 10) ** 2)
+    labels = np.stack([two, two, one, np.zeros(1000)])
+    assert label_onsets(labels)[:3].tolist() == [300, 300, 450]  # argmax: the first event
+    assert np.isnan(label_onsets(labels)[3])
+    near = np.array([702.0, np.nan, 10.0, 5.0])
+    onsets = label_onsets(labels, near=near)
+    assert onsets[:3].tolist() == [700, 300, 450] and np.isnan(onsets[3])
+    # a top-1 pick on the second event of a two-event window is a true positive
+    prob = np.zeros((1, 1000), dtype=np.float32)
+    prob[0, 702] = 0.9
+    result = pick_metrics(prob, label_onsets(labels[:1], near=np.array([702.0])), 100.0)
+    assert result["tp"] == 1 and result["fp"] == 0
+    assert pick_metrics(prob, label_onsets(labels[:1]), 100.0)["tp"] == 0

@@ -27,7 +27,8 @@ def plot_test_examples(
     import torch
     from matplotlib.figure import Figure
 
-    from seisbench_llm.training.harness import label_onsets, make_generator
+    from seisbench_llm.training.harness import make_generator
+    from seisbench_llm.training.metrics import label_onsets
 
     rng = np.random.default_rng(seed)
     meta = test.metadata

@@ -305,14 +305,6 @@ def collect_predictions(
     return {k: (np.concatenate(p), np.concatenate(t)) for k, (p, t) in parts.items()}
 
 
-def label_onsets(labels: np.ndarray, min_peak: float = 0.5) -> np.ndarray:
-    """Onset sample per label curve (its argmax), NaN where the curve never reaches ``min_peak``."""
-    labels = labels.astype(np.float32)
-    onsets = labels.argmax(axis=-1).astype(float)
-    onsets[labels.max(axis=-1) < min_peak] = np.nan
-    return onsets
-
-
 def evaluate_protocol_b(
     cfg: Config,
     lit: BaseLit,
@@ -342,8 +334,10 @@ def evaluate_protocol_b(
             "n": len(pred),
         }
         if key in ("P", "S"):
+            pred = pred.astype(np.float32)
+            picks = metrics.top1_picks(pred, sampling_rate)
             result = metrics.pick_metrics(
-                pred.astype(np.float32), label_onsets(target), sampling_rate
+                pred, metrics.label_onsets(target, near=picks), sampling_rate
             )
             residuals = result.pop("residuals", None)
             if residuals is not None and len(residuals):

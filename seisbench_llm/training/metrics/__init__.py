@@ -45,6 +45,7 @@ from seisbench_llm.training.metrics.protocol_a import (
     roc_auc,
 )
 from seisbench_llm.training.metrics.protocol_b import (
+    label_onsets,
     pick_metrics,
     polarity_metrics,
     regression_metrics,
@@ -67,6 +68,7 @@ __all__ = [
     "residual_stats",
     "results_table",
     "roc_auc",
+    "label_onsets",
     "top1_picks",
     "wrap_degrees",
 ]

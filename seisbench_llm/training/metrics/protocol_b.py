@@ -56,6 +56,32 @@ def top1_picks(
     return picks
 
 
+def label_onsets(
+    labels: np.ndarray, min_peak: float = 0.5, near: np.ndarray | None = None
+) -> np.ndarray:
+    """Onset sample per label curve, NaN where the curve never reaches ``min_peak``.
+
+    A curve may hold several onsets (a window with two events). Without ``near`` the onset is
+    the curve's argmax (the first of equal peaks); with ``near`` (a sample per curve, NaN for
+    none) it is the peak of at least ``min_peak`` nearest to that sample, so that a top-1 pick is
+    scored against the event it picked.
+
+    :param labels: Label curves, shape ``(n, samples)``.
+    :param min_peak: Lowest label peak that counts as an onset.
+    :param near: Optional sample per curve, e.g. the model's top-1 picks.
+    :return: Onset sample per curve (float, NaN for none).
+    """
+    labels = labels.astype(np.float32)
+    onsets = labels.argmax(axis=-1).astype(float)
+    onsets[labels.max(axis=-1) < min_peak] = np.nan
+    if near is None:
+        return onsets
+    for i in np.flatnonzero(np.isfinite(onsets) & np.isfinite(near)):
+        peaks, _ = scipy.signal.find_peaks(np.pad(labels[i], 1), height=min_peak)
+        onsets[i] = (peaks - 1)[np.argmin(np.abs(peaks - 1 - near[i]))]
+    return onsets
+
+
 def pick_metrics(
     prob: np.ndarray | Sequence[np.ndarray],
     true_sample: Sequence[float] | np.ndarray,
