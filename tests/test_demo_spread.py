@@ -1,9 +1,7 @@
 """benchmarks/demo_spread.py: the per-seed table and its spread, on hand-made demo results."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from scripts import load_benchmark
 from seisbench.util import Pick
 
 from seisbench_llm.data.real_events import real_events
@@ -13,11 +11,7 @@ from seisbench_llm.real_eval import CLASSICAL, evaluate
 
 @pytest.fixture(scope="module")
 def spread():
-    path = Path(__file__).parents[1] / "benchmarks" / "demo_spread.py"
-    spec = importlib.util.spec_from_file_location("demo_spread", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("demo_spread")
 
 
 def _result(tmp_path, f1_p, f1_s, s_on_p):

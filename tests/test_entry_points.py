@@ -3,7 +3,6 @@ each problem is one line on stderr naming the key, the value and what is allowed
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import socket
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from scripts import load_benchmark
 
 from seisbench_llm.benchmarking import TINY_SEISMOLLM
 
@@ -20,12 +20,7 @@ REPO = Path(__file__).parents[1]
 
 def entry_point(name: str):
     """``main`` of ``benchmarks/<name>.py``."""
-    spec = importlib.util.spec_from_file_location(
-        f"bench_{name}", REPO / "benchmarks" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return load_benchmark(name).main
 
 
 train_main, eval_main = entry_point("train"), entry_point("eval")

@@ -1,13 +1,12 @@
 """The real evaluation set (built from ObsPy's files), its scorer and benchmarks/real_eval.py."""
 
 import csv
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 from obspy import UTCDateTime
+from scripts import load_benchmark
 from seisbench.util import Pick
 
 from seisbench_llm.data.real_events import (
@@ -25,11 +24,7 @@ T0 = UTCDateTime("2020-01-01T00:00:00")
 
 @pytest.fixture(scope="module")
 def real_eval():
-    path = Path(__file__).parents[1] / "benchmarks" / "real_eval.py"
-    spec = importlib.util.spec_from_file_location("real_eval", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("real_eval")
 
 
 def refs(p=10.0, s=12.0):

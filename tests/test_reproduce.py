@@ -3,20 +3,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from miniatures import use_miniatures
+from scripts import load_benchmark
 
 from seisbench_llm.training.config import load_config
 
 REPO = Path(__file__).parents[1]
-_spec = importlib.util.spec_from_file_location("reproduce", REPO / "benchmarks" / "reproduce.py")
-reproduce = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(reproduce)
+reproduce = load_benchmark("reproduce")
 
 
 @pytest.fixture
