@@ -45,6 +45,8 @@ from seisbench_llm.training.metrics.protocol_a import (
     roc_auc,
 )
 from seisbench_llm.training.metrics.protocol_b import (
+    THRESHOLD_GRID,
+    best_pick_threshold,
     label_onsets,
     pick_metrics,
     polarity_metrics,
@@ -68,6 +70,8 @@ __all__ = [
     "residual_stats",
     "results_table",
     "roc_auc",
+    "THRESHOLD_GRID",
+    "best_pick_threshold",
     "label_onsets",
     "top1_picks",
     "wrap_degrees",
