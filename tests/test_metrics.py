@@ -465,19 +465,3 @@ def test_label_onsets_with_two_events_follow_the_pick():
     result = pick_metrics(prob, label_onsets(labels[:1], near=np.array([702.0])), 100.0)
     assert result["tp"] == 1 and result["fp"] == 0
     assert pick_metrics(prob, label_onsets(labels[:1]), 100.0)["tp"] == 0
-
-
-def test_best_pick_threshold_on_hand_made_curves():
-    from seisbench_llm.training.metrics import best_pick_threshold
-
-    t = np.arange(1000)
-    labels = np.stack([np.exp(-0.5 * ((t - 500) / 10) ** 2)] * 4 + [np.zeros(1000)] * 2)
-    prob = np.zeros((6, 1000), dtype=np.float32)
-    prob[0:4, 502] = [0.9, 0.8, 0.25, 0.22]  # two weak true peaks
-    prob[4, 300] = 0.4  # a noise trace with a moderate false peak
-    threshold, f1 = best_pick_threshold(prob, labels, 100.0)
-    assert threshold == 0.2 and f1 == pytest.approx(100 * 2 * 4 / (2 * 4 + 1))  # 4 TP, 1 FP
-    prob[5, 100] = 0.21  # a second false peak: 0.2 gives 4 TP + 2 FP (F1 80 %), 0.25 only 75 %
-    assert best_pick_threshold(prob, labels, 100.0) == (0.2, pytest.approx(80.0))
-    prob[0:4, 502] = 0.9  # all true peaks strong: the highest threshold below them wins ties
-    assert best_pick_threshold(prob, labels, 100.0) == (0.7, pytest.approx(100.0))

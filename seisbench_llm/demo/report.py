@@ -28,8 +28,6 @@ class DemoResult:
     :param picks: SeisMoLLM's picks on the real evaluation set.
     :param real_rows: Per-record scores of SeisMoLLM and the classical picker on the real set
                       (:py:func:`seisbench_llm.real_eval.evaluate`).
-    :param thresholds: SeisMoLLM's pick thresholds tuned on the dev split (the exported weights'
-                       defaults, used on the real recordings).
     :param files: Files written.
     :param durations: Seconds per stage, and ``"total"``.
     """
@@ -42,7 +40,6 @@ class DemoResult:
     gpt2: str | None
     picks: list[Any] = field(default_factory=list)
     real_rows: list[dict[str, Any]] = field(default_factory=list)
-    thresholds: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
 
@@ -131,8 +128,6 @@ def results_markdown(
         "",
         *_real_set_lines(result),
         f"- {gpt2_text}",
-        "- Pick thresholds of the exported weights, tuned on the synthetic dev split (best top-1 "
-        "F1): " + ", ".join(f"{k} {v:.2f}" for k, v in result.thresholds.items()) + ".",
         f"- Weights '{result.weight_name}' (version {result.weight_version}) were trained on the "
         "project's SYNTHETIC dataset: they are NOT STEAD weights.",
         f"- {DEMO_PROFILES[profile]['note']}",

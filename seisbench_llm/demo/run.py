@@ -109,27 +109,18 @@ def run_demo(
     say(f"{len(dataset)} traces in {dataset.path}")
     best = _train(configs, out / "runs", stages, progress)
 
-    stages(
-        "evaluate",
-        "Evaluate both on the synthetic test split (protocol B, 0.1 s tolerance); "
-        "tune SeisMoLLM's pick thresholds on the dev split",
-    )
+    stages("evaluate", "Evaluate both on the synthetic test split (protocol B, 0.1 s tolerance)")
     rows: list[dict[str, Any]] = []
     lits = {}
     for key, cfg in configs.items():
         lits[key] = harness.load_lit(cfg, best[key])
         parts = harness.split_datasets(cfg, dataset)
         rows += harness.evaluate_protocol_b(cfg, lits[key], parts["test"], out / "runs" / key)
-        if key == "seismollm":
-            thresholds = _tune_thresholds(cfg, lits[key], parts["dev"])
-            say(f"SeisMoLLM pick thresholds tuned on the dev split: {thresholds}")
 
     stages(
         "export", f"Export the SeisMoLLM weights as '{weight_name}', reload with from_pretrained"
     )
-    weights, version, model = _export_and_reload(
-        configs["seismollm"], best, rows, weight_name, thresholds
-    )
+    weights, version, model = _export_and_reload(configs["seismollm"], best, rows, weight_name)
     say(
         f"Exported {weights} and reloaded: sbm.SeisMoLLM.from_pretrained('{weight_name}', "
         f"version_str='{version}')"
@@ -156,7 +147,6 @@ def run_demo(
         gpt2=gpt2_source,
         picks=picks,
         real_rows=real_rows,
-        thresholds=thresholds,
         files=files,
         durations=durations,
     )
@@ -220,31 +210,8 @@ def _train(configs: dict[str, Any], runs: Path, stages: _Stages, progress: bool)
     return best
 
 
-def _tune_thresholds(cfg: Any, lit: Any, dev: Any) -> dict[str, float]:
-    """SeisMoLLM's P and S pick thresholds with the best top-1 F1 on the dev split
-    (:py:func:`seisbench_llm.training.metrics.best_pick_threshold`).
-
-    :param cfg: SeisMoLLM's harness config.
-    :param lit: The trained Lightning module.
-    :param dev: The dev split.
-    :return: ``{"P_threshold": ..., "S_threshold": ...}``.
-    """
-    from seisbench_llm.training import harness, metrics
-
-    preds = harness.collect_predictions(lit, dev, batch_size=cfg.batch_size)
-    rate = harness.model_sampling_rate(cfg)
-    return {
-        f"{phase}_threshold": metrics.best_pick_threshold(*preds[phase], rate)[0]
-        for phase in ("P", "S")
-    }
-
-
 def _export_and_reload(
-    cfg: Any,
-    best: dict[str, Path],
-    rows: list[dict[str, Any]],
-    weight_name: str,
-    thresholds: dict[str, float],
+    cfg: Any, best: dict[str, Path], rows: list[dict[str, Any]], weight_name: str
 ) -> tuple[Path, str, Any]:
     """Export the trained SeisMoLLM to the SeisBench cache and reload it with ``from_pretrained``.
 
@@ -252,7 +219,6 @@ def _export_and_reload(
     :param best: Best checkpoint per model.
     :param rows: Protocol B result rows (SeisMoLLM's go into the weights' docstring).
     :param weight_name: Name of the weights.
-    :param thresholds: Pick thresholds, stored as the weights' default arguments.
     :return: ``(weight file, version, reloaded model in eval mode)``.
     """
     import seisbench.models as sbm
@@ -260,9 +226,7 @@ def _export_and_reload(
     from seisbench_llm.training import harness
 
     results = {"protocol_b": [r for r in rows if r["model"] == "seismollm"]}
-    weights = harness.export_checkpoint(
-        cfg, best["seismollm"], weight_name, results, default_args=thresholds
-    )
+    weights = harness.export_checkpoint(cfg, best["seismollm"], weight_name, results)
     version = weights.name.rsplit(".v", 1)[-1]
     model = sbm.SeisMoLLM.from_pretrained(weight_name, version_str=version).eval()
     return weights, version, model

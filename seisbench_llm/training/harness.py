@@ -469,19 +469,13 @@ def _limit_eval_for_protocol_a(
 
 
 def export_checkpoint(
-    cfg: Config,
-    checkpoint: str | os.PathLike,
-    name: str,
-    results: dict | None = None,
-    default_args: dict | None = None,
+    cfg: Config, checkpoint: str | os.PathLike, name: str, results: dict | None = None
 ) -> Path:
     """Export a checkpoint's model to the SeisBench cache as weights ``name`` (LoRA merged), with the
-    config and the evaluation results in its docstring, and ``default_args`` (e.g. tuned
-    ``P_threshold``/``S_threshold``) as the weights' annotate/classify defaults."""
+    config and the evaluation results in its docstring."""
     from seisbench_llm.weights import export_weights
 
     lit = load_lit(cfg, checkpoint)
-    lit.model.default_args.update(default_args or {})
     gpt2 = getattr(lit.model, "llm_source", None) if cfg.model == "seismollm" else None
     doc = (
         f"{type(lit.model).__name__} trained by the seisbench_llm harness on {cfg.data} "

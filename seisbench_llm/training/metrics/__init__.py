@@ -45,8 +45,6 @@ from seisbench_llm.training.metrics.protocol_a import (
     roc_auc,
 )
 from seisbench_llm.training.metrics.protocol_b import (
-    THRESHOLD_GRID,
-    best_pick_threshold,
     label_onsets,
     pick_metrics,
     polarity_metrics,
@@ -70,8 +68,6 @@ __all__ = [
     "residual_stats",
     "results_table",
     "roc_auc",
-    "THRESHOLD_GRID",
-    "best_pick_threshold",
     "label_onsets",
     "top1_picks",
     "wrap_degrees",

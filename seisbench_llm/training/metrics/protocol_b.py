@@ -287,35 +287,3 @@ def regression_metrics(
 
 
 _wrap = wrap_degrees  # regression_metrics has an argument of the same name
-
-
-#: Thresholds tried by :py:func:`best_pick_threshold`.
-THRESHOLD_GRID = tuple(np.round(np.arange(0.1, 0.71, 0.05), 2))
-
-
-def best_pick_threshold(
-    prob: np.ndarray,
-    labels: np.ndarray,
-    sampling_rate: float,
-    grid: Sequence[float] = THRESHOLD_GRID,
-) -> tuple[float, float]:
-    """Pick threshold with the best :py:func:`pick_metrics` F1, for tuning on a dev split.
-
-    Each trace's top-1 pick at a threshold is scored against the label onset nearest to it
-    (:py:func:`label_onsets`); ties go to the higher threshold (fewer false picks).
-
-    :param prob: Probability curves of one phase, shape ``(n_traces, n_samples)``.
-    :param labels: Label curves of that phase, same shape.
-    :param sampling_rate: Sampling rate in Hz.
-    :param grid: Thresholds to try.
-    :return: ``(threshold, F1 % at it)``.
-    """
-    prob = prob.astype(np.float32)
-    best = (float(grid[0]), -1.0)
-    for threshold in sorted(grid):
-        picks = top1_picks(prob, sampling_rate, threshold=threshold)
-        onsets = label_onsets(labels, near=picks)
-        f1 = pick_metrics(prob, onsets, sampling_rate, threshold=threshold)["f1"]
-        if f1 >= best[1]:
-            best = (float(threshold), float(f1))
-    return best
