@@ -60,12 +60,14 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
             "configuration) and an EQTransformer baseline with the benchmark harness, evaluate "
             "both on the synthetic test split (protocol B: P/S precision, recall, F1 at 0.1 s), "
             "export the SeisMoLLM weights to the local SeisBench cache as NAME, reload them with "
-            "sbm.SeisMoLLM.from_pretrained(NAME), annotate ObsPy's example recording, and write "
-            "results.md/results.csv, picks.csv and PNG figures (waveforms with P/S probabilities "
-            "and picks; training curves; test examples) into the output folder it prints.",
+            "sbm.SeisMoLLM.from_pretrained(NAME), pick seven real earthquake recordings that "
+            "ObsPy ships with them and with a classical picker and score both against reference "
+            "onsets, and write results.md/results.csv (with the targets), picks.csv and PNG "
+            "figures (real recordings with the picks; training curves; test examples) into the "
+            "output folder it prints.",
             "GPT-2 is randomly initialised unless pretrained GPT-2 weights are found locally "
             "(--gpt2; nothing is downloaded). The weights are trained on SYNTHETIC waveforms: "
-            "they are not STEAD weights and not meant for real data.",
+            "they are not STEAD weights.",
         ),
         epilog=(
             f"examples:\n  {PROG} demo\n  {PROG} demo --out demo_out --gpt2 ~/models/gpt2\n"

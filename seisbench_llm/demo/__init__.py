@@ -3,8 +3,10 @@
 Offline and on CPU: generate the synthetic dataset (cached), train SeisMoLLM (picking) and an
 EQTransformer baseline with the benchmark harness, evaluate both on the synthetic test split
 (protocol B, docs/reference.md section 3), export the SeisMoLLM weights to the SeisBench cache,
-reload them with ``SeisMoLLM.from_pretrained``, annotate ObsPy's example recording and write a
-results table, a picks CSV and figures into one output folder.
+reload them with ``SeisMoLLM.from_pretrained``, pick the real recordings of
+:py:mod:`seisbench_llm.data.real_events` with them and with a classical picker and score both
+(:py:mod:`seisbench_llm.real_eval`), and write the results tables, a picks CSV and figures into one
+output folder.
 
 Everything the demo trains is labelled for what it is: GPT-2 is randomly initialised unless
 pretrained GPT-2 weights are found locally, and weights trained on synthetic waveforms are not
