@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import seisbench
 from packaging.version import InvalidVersion, Version
 from seisbench.models import SeisBenchModel
 
@@ -127,6 +128,20 @@ def _set_version(tmp_json: Path, version_str: str) -> None:
     _fsync(tmp_json)
 
 
+def _ensure_model_cache() -> None:
+    """Create SeisBench's model cache folder when there is no legacy (pre-v3) cache to migrate.
+
+    SeisBench migrates a legacy cache on first use with a ``mkdir`` that fails when another
+    process creates the folder at the same moment (two exports starting together); with the folder
+    in place the migration is skipped. A real legacy cache is left to SeisBench's migration.
+    """
+    models = Path(seisbench.cache_root, "models")
+    current = Path(seisbench.cache_model_root)
+    legacy = models.is_dir() and any(p != current for p in models.iterdir())
+    if not legacy:
+        current.mkdir(parents=True, exist_ok=True)
+
+
 def export_weights(
     model: SeisBenchModel,
     name: str,
@@ -172,6 +187,7 @@ def export_weights(
         raise ValueError(f"Invalid version {version!r}: use a number such as 1, 2 or '2.1'")
     cls = type(model)
     folder = model_folder(cls)
+    _ensure_model_cache()
     cls.list_pretrained(remote=False)  # SeisBench's own cache migration and folder creation
     folder.mkdir(parents=True, exist_ok=True)
     _remove_stale_exports(folder)

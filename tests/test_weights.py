@@ -702,3 +702,20 @@ def test_killed_export_leaves_nothing_that_confuses_listing_or_loading(tmp_path,
     assert path.name == "killed.json.v1"
     assert sorted(p.name for p in path.parent.iterdir()) == ["killed.json.v1", "killed.pt.v1"]
     shutil.rmtree(path.parent)
+
+
+def test_model_cache_folder_made_only_without_a_legacy_cache(tmp_path, monkeypatch):
+    from seisbench_llm.export import _ensure_model_cache
+
+    monkeypatch.setattr(seisbench, "cache_root", tmp_path)
+    monkeypatch.setattr(seisbench, "cache_model_root", tmp_path / "models" / "v3")
+    models = tmp_path / "models"
+    models.mkdir()  # what another process's mkdir leaves for a moment: models/ without v3/
+    _ensure_model_cache()
+    assert seisbench.cache_model_root.is_dir()  # so SeisBench's racy migration is skipped
+    other = tmp_path / "legacy"
+    monkeypatch.setattr(seisbench, "cache_root", other)
+    monkeypatch.setattr(seisbench, "cache_model_root", other / "models" / "v3")
+    (other / "models" / "phasenet").mkdir(parents=True)  # a real pre-v3 cache
+    _ensure_model_cache()
+    assert not seisbench.cache_model_root.exists()  # left to SeisBench's migration
