@@ -21,8 +21,6 @@ from typing import Any
 import pandas as pd
 
 from seisbench_llm.demo import DEMO_PROFILES, TARGET_F1, run_demo
-from seisbench_llm.demo.report import DEMO_PICKER
-from seisbench_llm.real_eval import summary_rows
 from seisbench_llm.training.reports import results_table
 
 
@@ -33,7 +31,7 @@ def seed_row(result: Any, seed: int) -> dict[str, Any]:
     :param seed: Its seed.
     :return: One row of the spread table.
     """
-    real = next(s for s in summary_rows(result.real_rows) if s["picker"] == DEMO_PICKER)
+    real = result.real_summary()
     row: dict[str, Any] = {"seed": seed}
     for phase in TARGET_F1:
         row[f"{phase} F1 %"] = result.f1("seismollm", phase)
@@ -41,9 +39,7 @@ def seed_row(result: Any, seed: int) -> dict[str, Any]:
     row["real P max abs err s"] = real["P_max_abs_error"]
     row["real S hits"] = real["S_hits"]
     row["real S on P"] = real["S_confusions"]
-    row["synthetic targets met"] = all(
-        result.f1("seismollm", p) >= t for p, t in TARGET_F1.items()
-    )
+    row["synthetic targets met"] = all(result.f1("seismollm", p) >= t for p, t in TARGET_F1.items())
     row["real targets met"] = all(result.real_targets().values())
     row["train min"] = result.durations.get("train seismollm", float("nan")) / 60
     row["total min"] = result.durations["total"] / 60

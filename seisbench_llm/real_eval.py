@@ -114,9 +114,19 @@ def model_picker(model_name: str, weights: str, precision: str = "float32") -> P
     :raises seisbench_llm.models.loading.ModelLoadError: Weights that cannot be loaded.
     """
     from seisbench_llm.models.loading import load_model, ready_for_annotation
-    from seisbench_llm.picks_io import annotate_and_pick
 
-    model = ready_for_annotation(load_model(model_name, weights).eval(), precision)
+    return annotation_picker(
+        ready_for_annotation(load_model(model_name, weights).eval(), precision)
+    )
+
+
+def annotation_picker(model: Any) -> Picker:
+    """A picker that runs a loaded model through SeisBench's ``classify`` with its default
+    arguments (:py:func:`seisbench_llm.picks_io.annotate_and_pick`).
+
+    :param model: A SeisBench picking model in eval mode.
+    """
+    from seisbench_llm.picks_io import annotate_and_pick
 
     def pick(stream: Any) -> list:
         return annotate_and_pick(model, stream, {})[1]

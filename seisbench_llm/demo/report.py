@@ -56,16 +56,24 @@ class DemoResult:
                 return float(row["f1"])
         raise KeyError(f"no result for {model} {phase}")
 
+    def real_summary(self) -> dict[str, Any] | None:
+        """The demo SeisMoLLM's real-set summary (its row of
+        :py:func:`seisbench_llm.real_eval.summary_rows`), None without real-set results."""
+        from seisbench_llm.real_eval import summary_rows
+
+        mine = [s for s in summary_rows(self.real_rows) if s["picker"] == DEMO_PICKER]
+        return mine[0] if mine else None
+
     def real_targets(self) -> dict[str, bool]:
         """The real-set targets (:py:data:`seisbench_llm.real_eval.REAL_TARGETS`) and whether the
         demo's SeisMoLLM met them.
 
         :return: Target text -> met; empty without real-set results.
         """
-        from seisbench_llm.real_eval import real_targets, summary_rows
+        from seisbench_llm.real_eval import real_targets
 
-        mine = [s for s in summary_rows(self.real_rows) if s["picker"] == DEMO_PICKER]
-        return real_targets(mine[0]) if mine else {}
+        summary = self.real_summary()
+        return real_targets(summary) if summary else {}
 
 
 def write_rows_csv(rows: list[dict[str, Any]], path: Path) -> None:

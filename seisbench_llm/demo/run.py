@@ -260,12 +260,17 @@ def _score_real_set(model: Any, out: Path) -> tuple[list[Any], list[dict[str, An
     :return: ``(SeisMoLLM's picks, per-record score rows of both pickers, [picks CSV, figure])``.
     """
     from seisbench_llm.data.real_events import real_events
-    from seisbench_llm.picks_io import annotate_and_pick, station_key, write_picks_csv
-    from seisbench_llm.real_eval import CLASSICAL, classical_picks, evaluate, plot_records
+    from seisbench_llm.picks_io import station_key, write_picks_csv
+    from seisbench_llm.real_eval import (
+        CLASSICAL,
+        annotation_picker,
+        classical_picks,
+        evaluate,
+        plot_records,
+    )
 
     records = real_events()
-    pickers = {DEMO_PICKER: lambda stream: annotate_and_pick(model, stream, {})[1]}
-    pickers[CLASSICAL] = classical_picks
+    pickers = {DEMO_PICKER: annotation_picker(model), CLASSICAL: classical_picks}
     rows, picks = evaluate(pickers, records)
     sources: dict[str, list[tuple[Any, Any, str]]] = {}
     for record in records:
