@@ -336,9 +336,8 @@ def evaluate_protocol_b(
         if key in ("P", "S"):
             pred = pred.astype(np.float32)
             picks = metrics.top1_picks(pred, sampling_rate)
-            result = metrics.pick_metrics(
-                pred, metrics.label_onsets(target, near=picks), sampling_rate
-            )
+            onsets = metrics.label_onsets(target, near=picks)
+            result = metrics.pick_metrics(pred, onsets, sampling_rate, picks=picks)
             residuals = result.pop("residuals", None)
             if residuals is not None and len(residuals):
                 metrics.residual_histogram(

@@ -89,6 +89,7 @@ def pick_metrics(
     threshold: float = 0.3,
     tolerance_s: float = 0.1,
     min_distance_s: float = 1.0,
+    picks: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Protocol B picking metrics (SeisT / SeisMoLLM) of one phase.
 
@@ -119,6 +120,8 @@ def pick_metrics(
     :param threshold: Minimum peak height of a pick.
     :param tolerance_s: Largest ``|pick - label|`` of a true positive in seconds (inclusive).
     :param min_distance_s: Minimum distance between peaks in seconds.
+    :param picks: The top-1 picks if already computed (:py:func:`top1_picks` with the same
+        ``threshold`` and ``min_distance_s``, e.g. to choose labels with :py:func:`label_onsets`).
 
     :return: ``precision``, ``recall``, ``f1`` (%), ``tp``, ``fp``, ``fn``, ``tn``, ``n_traces``,
         ``n_labelled``, ``residual_mean``, ``residual_std`` (population std), ``mae`` (TP-only),
@@ -126,7 +129,8 @@ def pick_metrics(
         TPs); ``residuals`` (TP residuals in samples, for histograms) and ``picks`` (pick sample
         per trace, NaN for none).
     """
-    picks = top1_picks(prob, sampling_rate, threshold=threshold, min_distance_s=min_distance_s)
+    if picks is None:
+        picks = top1_picks(prob, sampling_rate, threshold, min_distance_s)
     true = np.asarray(true_sample, dtype=float).reshape(-1)
     if len(true) != len(picks):
         raise ValueError(f"{len(picks)} curves but {len(true)} labels")
