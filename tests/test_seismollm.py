@@ -525,3 +525,64 @@ def test_untrained_picking_outputs_start_at_the_label_prior():
         out = model(torch.randn(2, 3, 3072))
     assert out.shape == (2, 3, 3072)
     assert abs(float(out.mean()) - PICK_PRIOR) < 0.005  # not 0.5: no steps wasted pushing down
+
+
+# ---------------------------------------------------------------------------- one phase per onset
+def _pick(phase, seconds, value, station="A"):
+    t = obspy.UTCDateTime(2020, 1, 1) + seconds
+    return sbu.Pick(f"XX.{station}.", t, t, t, peak_value=value, phase=phase)
+
+
+def test_separate_phases_keeps_the_more_probable_of_close_p_and_s():
+    from seisbench_llm.models.picks import separate_phases
+
+    picks = [
+        _pick("P", 10.0, 0.9),
+        _pick("S", 10.05, 0.4),  # S on the P onset: dropped
+        _pick("S", 11.0, 0.8),  # a real S, 1 s later: kept
+        _pick("S", 10.0, 0.5, station="B"),  # another station: kept
+        _pick("P", 20.1, 0.5),  # P under a stronger S: dropped
+        _pick("S", 20.0, 0.9),
+        _pick("P", 30.0, 0.6),  # a tie: the S goes
+        _pick("S", 30.0, 0.6),
+    ]
+    kept = separate_phases(picks, 0.2)
+    assert [(p.phase, p.peak_value) for p in kept] == [
+        ("P", 0.9),
+        ("S", 0.8),
+        ("S", 0.5),
+        ("S", 0.9),
+        ("P", 0.6),
+    ]
+    assert separate_phases(picks, 0.0) == picks
+    assert len(separate_phases(picks, 0.04)) == len(picks) - 1  # only the coincidence at 30 s
+    with pytest.raises(ValueError, match="ps_separation must be >= 0"):
+        separate_phases(picks, -0.1)
+
+
+def _curves(model, peaks):
+    """Annotation stream with a Gaussian bump (sigma 0.1 s) per (phase, seconds, height)."""
+    t = np.arange(3000) / 100.0
+    stream = obspy.Stream()
+    for phase in ("P", "S"):
+        data = sum(
+            h * np.exp(-0.5 * ((t - s) / 0.1) ** 2) for ph, s, h in peaks if ph == phase
+        ) + np.zeros_like(t)
+        header = dict(network="XX", station="A", channel=f"SeisMoLLM_{phase}", sampling_rate=100)
+        stream += obspy.Trace(data, header=header)
+    return stream
+
+
+def test_classify_puts_one_phase_on_each_onset():
+    model = tiny()
+    curves = _curves(model, [("P", 5.0, 0.9), ("S", 5.02, 0.4), ("S", 6.0, 0.7)])
+    picks = model.classify_aggregate(curves, {}).picks
+    assert [(p.phase, round(p.peak_time - curves[0].stats.starttime, 2)) for p in picks] == [
+        ("P", 5.0),
+        ("S", 6.0),
+    ]
+    both = model.classify_aggregate(curves, {"ps_separation": 0}).picks
+    assert sorted(p.phase for p in both) == ["P", "S", "S"]
+    for bad in (-1, float("nan"), "0.2"):
+        with pytest.raises(ValueError, match="ps_separation"):
+            model.classify(obspy.read(), ps_separation=bad)

@@ -86,6 +86,10 @@ def check_annotate_args(model: Any, argdict: Mapping[str, Any]) -> None:
                 f"a fraction in [0, 1) of the window or a whole number of samples below the "
                 f"window length {window}",
             )
+    if "ps_separation" in defaults:
+        separation = get("ps_separation")
+        if not isinstance(separation, Real) or isinstance(separation, bool) or not separation >= 0:
+            raise _bad("ps_separation", separation, "a number of seconds >= 0")
     if "blinding" in defaults:
         blinding = get("blinding")
         pair = isinstance(blinding, (tuple, list)) and len(blinding) == 2
@@ -408,4 +412,3 @@ def add_input_handling(model: Any) -> Any:
             )
         model.__class__ = _WITH_INPUT_HANDLING[cls]
     return model
-

@@ -27,6 +27,7 @@ from seisbench_llm.models.inputs import (
     p_time_of,
     station_key,
 )
+from seisbench_llm.models.picks import PS_SEPARATION_S, separate_phases
 from seisbench_llm.precision import autocast, resolve_precision
 from seisbench_llm.tasks import get_task
 from seisbench_llm.weights import RegistryMixin
@@ -71,6 +72,11 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
 
     _annotate_args = WaveformModel._annotate_args.copy()
     _annotate_args["*_threshold"] = ("Detection threshold for the provided phase", 0.3)
+    _annotate_args["ps_separation"] = (
+        "Picking, classify: of a P and an S pick of one station closer than this (s), only the "
+        "more probable is kept (one onset is one phase; seisbench_llm.models.picks). 0: keep both.",
+        PS_SEPARATION_S,
+    )
     _annotate_args["blinding"] = (
         "Number of prediction samples to discard on each side of each window prediction",
         (500, 500),
@@ -353,13 +359,16 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
 
     # ------------------------------------------------------------------ classify
     def classify_aggregate(self, annotations: obspy.Stream, argdict: dict) -> sbu.ClassifyOutput:
-        """Picking: picks from the P/S probability traces with per-phase thresholds (default 0.3)."""
+        """Picking: picks from the P/S probability traces with per-phase thresholds (default 0.3);
+        of a P and an S pick closer than ``ps_separation`` only the more probable is kept."""
         picks = sbu.PickList()
         for phase in self.phases:
             threshold = argdict.get(f"{phase}_threshold", self._annotate_args["*_threshold"][1])
             picks += self.picks_from_annotations(
                 annotations.select(channel=f"{self.__class__.__name__}_{phase}"), threshold, phase
             )
+        separation = argdict.get("ps_separation", self._annotate_args["ps_separation"][1])
+        picks = separate_phases(picks, separation)
         return sbu.ClassifyOutput(self.name, picks=sbu.PickList(sorted(picks)))
 
     def classify(self, stream: obspy.Stream, **kwargs) -> sbu.ClassifyOutput:

@@ -1,0 +1,56 @@
+"""Pick decoding shared by the picking models: one phase per onset.
+
+The picking head gives P and S their own probability curve (independent sigmoids), so nothing in
+the network stops both curves from crossing their thresholds at the same onset: a P onset with
+strong horizontal motion can raise the S curve too. One onset is one phase, and a P and an S of
+the same event at one station are at least the S-P time apart (0.2 s is about 1.7 km of
+hypocentral distance), so :py:func:`separate_phases` keeps, of a P and an S pick closer than
+:py:data:`PS_SEPARATION_S`, only the more probable one. ``classify`` applies it with the
+argument ``ps_separation`` (0 turns it off).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["PS_SEPARATION_S", "separate_phases"]
+
+#: Default shortest time (s) between a P and an S pick of one station: two label widths (the
+#: training labels are Gaussians of sigma 0.1 s), below which the two picks are one onset.
+PS_SEPARATION_S = 0.2
+
+
+def separate_phases(picks: Sequence[Any], min_separation: float = PS_SEPARATION_S) -> list:
+    """Drop, of every P and S pick of one station closer than ``min_separation``, the one with
+    the lower ``peak_value`` (the S pick on a tie).
+
+    :param picks: ``seisbench.util.Pick`` objects (``trace_id``, ``phase``, ``peak_time``,
+        ``peak_value``); phases other than P and S are kept as they are.
+    :param min_separation: Seconds; 0 keeps every pick.
+    :return: The kept picks, in their original order.
+    :raises ValueError: A negative ``min_separation``.
+    """
+    if min_separation < 0:
+        raise ValueError(f"ps_separation must be >= 0 seconds, got {min_separation}")
+    if min_separation == 0:
+        return list(picks)
+    by_station: dict[str, dict[str, list]] = defaultdict(lambda: {"P": [], "S": []})
+    for pick in picks:
+        if pick.phase in ("P", "S"):
+            by_station[pick.trace_id][pick.phase].append(pick)
+    dropped = set()
+    for phases in by_station.values():
+        p_picks = sorted(phases["P"], key=lambda p: p.peak_time)
+        p_times = [p.peak_time for p in p_picks]
+        for s_pick in phases["S"]:
+            lo = bisect.bisect_left(p_times, s_pick.peak_time - min_separation)
+            hi = bisect.bisect_right(p_times, s_pick.peak_time + min_separation)
+            for p_pick in p_picks[lo:hi]:
+                if abs(p_pick.peak_time - s_pick.peak_time) >= min_separation:
+                    continue
+                weaker = s_pick if p_pick.peak_value >= s_pick.peak_value else p_pick
+                dropped.add(id(weaker))
+    return [pick for pick in picks if id(pick) not in dropped]
