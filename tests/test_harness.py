@@ -15,7 +15,7 @@ import seisbench.models as sbm
 import torch
 
 from seisbench_llm.benchmarking import TINY_SEISMOLLM
-from seisbench_llm.training.config import validate_config
+from seisbench_llm.training.config import ConfigError, validate_config
 from seisbench_llm.training.harness import (
     build_lit,
     evaluate,
@@ -189,3 +189,38 @@ def test_ddp_two_cpu_processes(tmp_path):
     assert (tmp_path / "run/checkpoints/best.ckpt").is_file()
     log = pd.read_csv(tmp_path / "run/logs/metrics.csv")
     assert log["val_loss"].notna().sum() == 1  # one synced value per epoch, written by rank 0
+
+
+class _Recorder(L.Callback):
+    """Copies of the trainable parameters after every optimiser step."""
+
+    def __init__(self):
+        self.steps = []
+
+    def on_train_batch_end(self, trainer, pl_module, *args):
+        self.steps.append(
+            {n: p.detach().clone() for n, p in pl_module.named_parameters() if p.requires_grad}
+        )
+
+
+def test_ema_decay_checkpoints_the_moving_average(tmp_path):
+    decay = 0.6
+    cfg = cfg_for("seismollm", ema_decay=decay)
+    recorder = _Recorder()
+    train(cfg, tmp_path / "run", extra_callbacks=[recorder])
+    state = torch.load(
+        tmp_path / "run/checkpoints/last.ckpt", map_location="cpu", weights_only=False
+    )
+    assert len(recorder.steps) == 4  # 16 traces, clean + augmented, batch 8
+    for name in recorder.steps[0]:
+        average = recorder.steps[0][name]
+        for step in recorder.steps[1:]:
+            average = decay * average + (1 - decay) * step[name]
+        torch.testing.assert_close(state["state_dict"][name], average)
+        torch.testing.assert_close(state["current_model_state"][name], recorder.steps[-1][name])
+    assert any(  # the average is not the last step's weights
+        not torch.equal(state["state_dict"][n], recorder.steps[-1][n]) for n in recorder.steps[0]
+    )
+    for bad in (1.0, -0.1, "0.9"):
+        with pytest.raises(ConfigError, match="ema_decay"):
+            cfg_for("seismollm", ema_decay=bad)

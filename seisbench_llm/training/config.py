@@ -19,6 +19,8 @@ A config (see ``benchmarks/configs/``)::
       "optimizer": {"name": "adam", "lr": 1e-3, "weight_decay": 0.0},
       "lr_scheduler": {"name": "cyclic", "base_lr": 5e-4, "max_lr": 1e-3, "step_size_up": 4500, "step_size_down": 5000},
       "early_stopping_patience": 30, "gradient_clip": null, "seed": 0,
+      "ema_decay": null,                 # or e.g. 0.995: validate, checkpoint and export an
+                                         # exponential moving average of the weights
       "checkpointing": {"monitor": "val_loss", "save_last": true},
       "max_train_samples": null, "max_eval_samples": null
     }
@@ -84,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "lr_scheduler": None,
     "early_stopping_patience": None,
     "gradient_clip": None,
+    "ema_decay": None,
     "seed": 0,
     "checkpointing": {"monitor": "val_loss", "save_last": True, "save_top_k": 1},
     "max_train_samples": None,
@@ -190,6 +193,7 @@ CONFIG_RULES: dict[str, Rule] = {
     "lr_scheduler": Rule((dict, str, type(None)), "null, a scheduler name or a JSON object"),
     "early_stopping_patience": POSITIVE_INT.or_null(),
     "gradient_clip": POSITIVE.or_null(),
+    "ema_decay": FRACTION.or_null(),
     "seed": COUNT,
     "checkpointing": OBJECT,
     "max_train_samples": POSITIVE_INT.or_null(),

@@ -15,8 +15,9 @@ import seisbench
 import seisbench.data as sbd
 import seisbench.generate as sbg
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, WeightAveraging
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from torch.optim.swa_utils import get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset
 
 from seisbench_llm.precision import PRECISIONS, lightning_precision
@@ -164,6 +165,16 @@ def build_lit(cfg: Config) -> BaseLit:
     return LIT_MODULES[cfg.model](**kwargs, **args)
 
 
+def ema_callback(decay: float) -> WeightAveraging:
+    """Lightning's weight averaging with an exponential moving average of every parameter and
+    buffer, updated after each optimiser step: validation, the checkpoints and so the exported
+    weights use the average (``ema_decay`` of a config; docs/training.md).
+
+    :param decay: Weight of the previous average at each step (0.995: about the last 200 steps).
+    """
+    return WeightAveraging(multi_avg_fn=get_ema_multi_avg_fn(decay))
+
+
 def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) -> L.Trainer:
     ckpt = cfg.checkpointing
     callbacks = [
@@ -185,6 +196,8 @@ def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) ->
                 strict=False,
             )
         )
+    if cfg.ema_decay:
+        callbacks.append(ema_callback(cfg.ema_decay))
     callbacks += extra_callbacks or []
     loggers = [CSVLogger(out_dir, name="logs", version="")]
     try:
