@@ -556,8 +556,9 @@ def test_separate_phases_keeps_the_more_probable_of_close_p_and_s():
     ]
     assert separate_phases(picks, 0.0) == picks
     assert len(separate_phases(picks, 0.04)) == len(picks) - 1  # only the coincidence at 30 s
-    with pytest.raises(ValueError, match="ps_separation must be >= 0"):
-        separate_phases(picks, -0.1)
+    for bad in (-0.1, float("nan")):
+        with pytest.raises(ValueError, match="ps_separation must be >= 0"):
+            separate_phases(picks, bad)
 
 
 def _curves(model, peaks):

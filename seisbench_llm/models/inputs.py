@@ -51,6 +51,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
 def check_annotate_args(model: Any, argdict: Mapping[str, Any]) -> None:
     """Reject annotate/classify arguments on which SeisBench would hang or fail late.
 
@@ -76,7 +80,7 @@ def check_annotate_args(model: Any, argdict: Mapping[str, Any]) -> None:
     else:
         overlap = get("overlap")
         window = model.in_samples
-        ok = isinstance(overlap, Real) and not isinstance(overlap, bool) and overlap >= 0
+        ok = _is_number(overlap) and overlap >= 0
         if ok and overlap >= 1:
             ok = float(overlap).is_integer() and overlap < window
         if not ok:
@@ -88,7 +92,7 @@ def check_annotate_args(model: Any, argdict: Mapping[str, Any]) -> None:
             )
     if "ps_separation" in defaults:
         separation = get("ps_separation")
-        if not isinstance(separation, Real) or isinstance(separation, bool) or not separation >= 0:
+        if not (_is_number(separation) and separation >= 0):
             raise _bad("ps_separation", separation, "a number of seconds >= 0")
     if "blinding" in defaults:
         blinding = get("blinding")

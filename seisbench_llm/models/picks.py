@@ -31,9 +31,9 @@ def separate_phases(picks: Sequence[Any], min_separation: float = PS_SEPARATION_
         ``peak_value``); phases other than P and S are kept as they are.
     :param min_separation: Seconds; 0 keeps every pick.
     :return: The kept picks, in their original order.
-    :raises ValueError: A negative ``min_separation``.
+    :raises ValueError: A negative or NaN ``min_separation``.
     """
-    if min_separation < 0:
+    if not min_separation >= 0:
         raise ValueError(f"ps_separation must be >= 0 seconds, got {min_separation}")
     if min_separation == 0:
         return list(picks)

@@ -165,16 +165,6 @@ def build_lit(cfg: Config) -> BaseLit:
     return LIT_MODULES[cfg.model](**kwargs, **args)
 
 
-def ema_callback(decay: float) -> WeightAveraging:
-    """Lightning's weight averaging with an exponential moving average of every parameter and
-    buffer, updated after each optimiser step: validation, the checkpoints and so the exported
-    weights use the average (``ema_decay`` of a config; docs/training.md).
-
-    :param decay: Weight of the previous average at each step (0.995: about the last 200 steps).
-    """
-    return WeightAveraging(multi_avg_fn=get_ema_multi_avg_fn(decay))
-
-
 def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) -> L.Trainer:
     ckpt = cfg.checkpointing
     callbacks = [
@@ -196,8 +186,8 @@ def _trainer(cfg: Config, out_dir: Path, extra_callbacks: list | None = None) ->
                 strict=False,
             )
         )
-    if cfg.ema_decay:
-        callbacks.append(ema_callback(cfg.ema_decay))
+    if cfg.ema_decay:  # validation, checkpoints and so export use the moving average
+        callbacks.append(WeightAveraging(multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay)))
     callbacks += extra_callbacks or []
     loggers = [CSVLogger(out_dir, name="logs", version="")]
     try:
