@@ -22,6 +22,7 @@ from seisbench_llm.data.augmentations import (
     Seeded,
     StdNormalize,
     TruncatedGaussianLabeller,
+    VerticalOnly,
     ZeroGapBetweenPhases,
     polarity_class,
     trace_seed,
@@ -207,6 +208,21 @@ def test_drop_channels_drops_one_to_c_minus_one_and_rescales():
     sd = state(np.ones((1, 5)))
     DropChannels()(sd)
     np.testing.assert_array_equal(sd["X"][0], 1)
+
+
+def test_vertical_only_keeps_the_vertical_and_zeroes_the_rest():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 50)).astype(np.float32)
+    sd = state(x.copy(), **{P: 10.0})
+    VerticalOnly()(sd)
+    out, meta = sd["X"]
+    np.testing.assert_array_equal(out[0], x[0])
+    np.testing.assert_array_equal(out[1:], 0)
+    assert out.dtype == np.float32 and meta[P] == 10.0
+    sd = state(np.swapaxes(x, 0, 1).copy())  # channels last, vertical at index 2
+    VerticalOnly(vertical=2, axis=-1)(sd)
+    np.testing.assert_array_equal(sd["X"][0][:, 2], x[2])
+    np.testing.assert_array_equal(sd["X"][0][:, :2], 0)
 
 
 @pytest.mark.parametrize("p", [30.0, 500.0, 808.0, 2000.0, 8800.0])

@@ -52,6 +52,7 @@ def test_defaults_are_filled():
     assert cfg.optimizer == {"name": "adam", "lr": 1e-3, "weight_decay": 0.0}
     assert cfg.checkpointing["save_last"] is True and cfg.lr_scheduler is None
     assert cfg.run_name == "ethz_phasenet"
+    assert cfg.augmentation == {}
 
 
 @pytest.mark.parametrize(
@@ -134,6 +135,18 @@ BASE = {"model": "seismollm", "data": "Synthetic"}
         ({"seed": 1.5}, "seed = 1.5: must be an integer >= 0"),
         ({"gradient_clip": -1}, "gradient_clip = -1: must be null or a number > 0"),
         ({"trainer_args": {"devices": 0}}, "trainer_args.devices = 0: must be an integer >= 1"),
+        (
+            {"augmentation": {"vertical_only_p": 1.5}},
+            "augmentation.vertical_only_p = 1.5: must be a number in [0, 1]",
+        ),
+        (
+            {"augmentation": {"vertical_p": 0.2}},
+            "Unknown key(s) in augmentation: vertical_p. Valid keys: amplitude_p",
+        ),
+        (
+            {"model": "phasenet", "augmentation": {"drop_p": 0.2}},
+            'augmentation applies to seismollm only: augmentation = {"drop_p": 0.2}',
+        ),
     ],
 )
 def test_typed_schema_names_key_value_and_allowed(extra, message):

@@ -115,6 +115,21 @@ def test_baselines_train_and_evaluate(tmp_path, model):
         assert {"val_moe_loss", "val_loss_det", "usage_transformer_d0_e0"} <= set(log.columns)
 
 
+def test_augmentation_config_reaches_the_training_copies():
+    from seisbench_llm.training.harness import load_dataset, make_generator
+
+    cfg = cfg_for("seismollm", augmentation={"vertical_only_p": 1.0, "event_to_noise_p": 0.0})
+    lit = build_lit(cfg)
+    dataset = split_datasets(cfg, load_dataset(cfg))["train"]
+    np.random.seed(0)
+    train_copies = make_generator(lit, dataset, train=True)
+    augmented = [train_copies[i]["X"] for i in range(len(dataset), len(dataset) + 4)]
+    assert all(np.all(x[1:] == 0) and np.std(x[0]) > 0.5 for x in augmented)
+    clean = train_copies[0]["X"]
+    assert np.std(clean[1]) > 0.5  # the clean copy keeps its horizontals
+    assert lit.hparams["augmentation"] == {"vertical_only_p": 1.0, "event_to_noise_p": 0.0}
+
+
 def test_shared_step_returns_named_losses():
     lit = build_lit(cfg_for("seismoe"))
     batch = {

@@ -143,6 +143,7 @@ def test_seismollm_train_batch_shapes_and_labels(stead):
         dict(shift_p=1, drop_p=1, amplitude_p=1, pre_emphasis_p=1, noise_p=1, gap_p=1),
         dict(shift_p=1, drop_p=0, amplitude_p=0, pre_emphasis_p=0, noise_p=0, gap_p=1),
         dict(shift_p=0, drop_p=1, amplitude_p=1, pre_emphasis_p=1, noise_p=1, gap_p=0),
+        dict(shift_p=1, drop_p=0, amplitude_p=1, pre_emphasis_p=0, noise_p=1, vertical_only_p=1),
     ],
 )
 def test_seismollm_all_augmentations_keep_labels_on_spikes(stead, probabilities):
@@ -154,6 +155,22 @@ def test_seismollm_all_augmentations_keep_labels_on_spikes(stead, probabilities)
     for idx in range(N_EVENTS):
         item = gen[idx]
         assert assert_labels_on_spikes(item["X"], item["y"], 1, 2) == 2
+
+
+def test_seismollm_vertical_only_probability(stead):
+    def steps(**probabilities):
+        return pipelines.seismollm_augmentation(**probabilities).augmentations[1].augmentations
+
+    paper, mixed = steps()[1], steps(vertical_only_p=0.3, drop_p=0.5)[1]
+    assert len(paper.augmentations) == 2  # the paper's recipe: DropChannels or nothing
+    np.testing.assert_allclose(mixed.probabilities, [0.3, 0.35, 0.35])
+    np.random.seed(4)
+    pipeline = pipelines.seismollm_train_pipeline(
+        "picking", "stead", event_to_noise_p=0.0, vertical_only_p=1.0
+    )
+    for idx in range(N_EVENTS):
+        x = generator(stead, pipeline)[idx]["X"]
+        assert np.all(x[1:] == 0) and np.std(x[0]) > 0.5
 
 
 def test_seismollm_event_to_noise_clears_labels(stead):

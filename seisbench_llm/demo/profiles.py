@@ -34,6 +34,8 @@ DEMO_PROFILES: dict[str, dict[str, Any]] = {
             "cycle_steps": 125,
             # the average of the last ~200 steps' weights: steadier on real data (docs/demo.md)
             "ema_decay": 0.995,
+            # a quarter of the augmented copies from a vertical-only station (docs/demo.md)
+            "augmentation": {"vertical_only_p": 0.25},
         },
         # batch 8: 600 steps learn far more than 150 steps of batch 32 in the same minutes
         "eqtransformer": {"batch_size": 8, "max_epochs": 6, "max_train_samples": 800},
@@ -61,6 +63,7 @@ DEMO_PROFILES: dict[str, dict[str, Any]] = {
             "max_train_samples": 24,
             "cycle_steps": 4,
             "ema_decay": 0.5,
+            "augmentation": {"vertical_only_p": 0.25},
         },
         "eqtransformer": {"batch_size": 8, "max_epochs": 1, "max_train_samples": 16},
         "note": "toy models for a smoke test: the numbers mean nothing.",
@@ -135,6 +138,7 @@ def demo_configs(
         "max_train_samples": llm["max_train_samples"],
         "trainer_args": {**trainer, "max_epochs": llm["max_epochs"]},
         "ema_decay": llm["ema_decay"],
+        "augmentation": llm["augmentation"],
         "optimizer": {"name": "adam", "lr": 1e-3},
         "lr_scheduler": {  # the paper's CyclicLR, with cycles sized to the short run
             "name": "cyclic",

@@ -11,6 +11,8 @@ A config (see ``benchmarks/configs/``)::
       "setting": "stead",                # seismollm pipelines: stead (6000 @ 100 Hz) | diting (8192 @ 50 Hz)
       "window": null,                    # seismollm window placement: start | pick | diting (default
                                          # from the setting: diting -> diting, else start)
+      "augmentation": {},                # seismollm: probabilities of the augmented copy's steps,
+                                         # e.g. {"vertical_only_p": 0.25} (seismollm_augmentation)
       "random_split": null,              # or {"fractions": [0.8, 0.1, 0.1], "seed": 0}: re-split the
                                          # dataset at random by trace instead of its own split
       "model_args": {...},               # model constructor / Lightning-module arguments
@@ -32,15 +34,31 @@ SeisMoE keeps the original reference's keys in ``model_args``: ``base_model``, `
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from seisbench_llm.tasks import TASKS
+from seisbench_llm.training.rules import (
+    ANY,
+    BOOL,
+    COUNT,
+    FRACTION,
+    NON_NEGATIVE,
+    OBJECT,
+    POSITIVE,
+    POSITIVE_INT,
+    PROBABILITY,
+    STEPS,
+    TEXT,
+    ConfigError,
+    Rule,
+    check_section,
+    choice,
+    signature_rules,
+)
 
 MODELS = ("seismollm", "seismoe", "eqtransformer", "phasenet")
 SETTINGS = ("stead", "diting")
@@ -77,6 +95,7 @@ DEFAULTS: dict[str, Any] = {
     "data_args": {},
     "setting": "stead",
     "window": None,
+    "augmentation": {},
     "random_split": None,
     "model_args": {},
     "trainer_args": {},
@@ -93,10 +112,6 @@ DEFAULTS: dict[str, Any] = {
     "max_eval_samples": None,
 }
 REQUIRED = ("model", "data")
-
-
-class ConfigError(ValueError):
-    """An invalid harness configuration; the message names the key, the value and what is allowed."""
 
 
 @dataclass
@@ -126,57 +141,7 @@ class Config:
         return copy.deepcopy(self.raw)
 
 
-# ------------------------------------------------------------------------------ typed schema
-@dataclass(frozen=True)
-class Rule:
-    """What one key accepts: JSON types (a bool is never a number), a test, and the words for both.
-
-    :param types: Accepted Python types of the parsed JSON value.
-    :param allowed: What is allowed, in words, for the error message.
-    :param test: Further check of a value of the right type.
-    """
-
-    types: tuple[type, ...]
-    allowed: str
-    test: Callable[[Any], bool] | None = None
-
-    def check(self, where: str, value: Any) -> None:
-        """Raise :py:class:`ConfigError` naming ``where``, ``value`` and what is allowed."""
-        bad_bool = isinstance(value, bool) and bool not in self.types
-        if (
-            bad_bool
-            or not isinstance(value, self.types)
-            or (self.test is not None and not self.test(value))
-        ):
-            raise ConfigError(f"{where} = {json.dumps(value, default=str)}: must be {self.allowed}")
-
-    def or_null(self) -> Rule:
-        return Rule((*self.types, type(None)), f"null or {self.allowed}", _none_or(self.test))
-
-
-def _none_or(test: Callable[[Any], bool] | None) -> Callable[[Any], bool] | None:
-    return None if test is None else (lambda v: v is None or test(v))
-
-
-def choice(values: tuple[str, ...]) -> Rule:
-    """A string out of ``values`` (case-insensitive)."""
-    return Rule((str,), f"one of {', '.join(values)}", lambda v: v.lower() in values)
-
-
-ANY = Rule((object,), "any JSON value")
-BOOL = Rule((bool,), "true or false")
-TEXT = Rule((str,), "a non-empty string", lambda v: bool(v))
-OBJECT = Rule((dict,), "a JSON object")
-LIST = Rule((list, tuple), "a list")
-NUMBER = Rule((int, float), "a number")
-POSITIVE = Rule((int, float), "a number > 0", lambda v: v > 0)
-NON_NEGATIVE = Rule((int, float), "a number >= 0", lambda v: v >= 0)
-FRACTION = Rule((int, float), "a number in [0, 1)", lambda v: 0 <= v < 1)
-INT = Rule((int,), "an integer")
-POSITIVE_INT = Rule((int,), "an integer >= 1", lambda v: v >= 1)
-COUNT = Rule((int,), "an integer >= 0", lambda v: v >= 0)
-STEPS = Rule((int,), "an integer >= -1 (-1: no limit)", lambda v: v >= -1)
-
+# ------------------------------------------------------------------------------ the schema
 #: Top-level keys of a config (``model`` and ``data`` are required, see :py:data:`DEFAULTS`).
 CONFIG_RULES: dict[str, Rule] = {
     "name": TEXT.or_null(),
@@ -199,6 +164,7 @@ CONFIG_RULES: dict[str, Rule] = {
     "max_train_samples": POSITIVE_INT.or_null(),
     "max_eval_samples": POSITIVE_INT.or_null(),
     "window": TEXT.or_null(),
+    "augmentation": OBJECT,
     "random_split": Rule(
         (dict, type(None)), 'null or {"fractions": [train, dev, test], "seed": N}'
     ),
@@ -296,28 +262,6 @@ MODEL_ARG_RULES: dict[str, Rule] = {
 }
 
 
-def rule_from_default(default: Any) -> Rule:
-    """The rule a constructor argument's default implies (None or no default: any value)."""
-    for kind, rule in ((bool, BOOL), (int, INT), (float, NUMBER), (str, TEXT)):
-        if isinstance(default, kind):
-            return rule
-    if isinstance(default, list | tuple):
-        return LIST
-    return ANY
-
-
-def signature_rules(*callables: Callable) -> dict[str, Rule]:
-    """``{argument: rule from its default}`` of the named arguments of ``callables``."""
-    rules = {}
-    for function in callables:
-        for param in inspect.signature(function).parameters.values():
-            if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL) or param.name == "self":
-                continue
-            empty = param.default is inspect.Parameter.empty
-            rules.setdefault(param.name, ANY if empty else rule_from_default(param.default))
-    return rules
-
-
 def seismollm_arg_rules() -> dict[str, Rule]:
     """Rules of the SeisMoLLM arguments a config may set: type, check and words from
     :py:class:`~seisbench_llm.models.config.SeisMoLLMConfig`."""
@@ -372,19 +316,6 @@ def data_arg_rules(data: str) -> dict[str, Rule] | None:
     return rules
 
 
-def check_section(given: Any, rules: dict[str, Rule], what: str) -> dict[str, Any]:
-    """Check every key of ``given`` against ``rules``; one line per problem (the first raised)."""
-    OBJECT.check(what, given)
-    unknown = sorted(set(given) - set(rules))
-    if unknown:
-        raise ConfigError(
-            f"Unknown key(s) in {what}: {', '.join(unknown)}. Valid keys: {', '.join(sorted(rules))}"
-        )
-    for key, value in given.items():
-        rules[key].check(f"{what}.{key}" if what != "config" else key, value)
-    return given
-
-
 def _named(value: dict | str) -> dict[str, Any]:
     """``"adam"`` -> ``{"name": "adam"}``; a copy of dicts."""
     return {"name": value} if isinstance(value, str) else dict(value)
@@ -430,16 +361,33 @@ def validate_config(raw: dict[str, Any], path: str | os.PathLike | None = None) 
     return Config(cfg, Path(path) if path is not None else None)
 
 
+def augmentation_rules() -> dict[str, Rule]:
+    """Rules of ``augmentation``: the probabilities of
+    :py:func:`~seisbench_llm.training.pipelines.seismollm_augmentation` (``event_to_noise_p`` may
+    be null: the task's default)."""
+    from seisbench_llm.training.pipelines import seismollm_augmentation
+
+    rules = {key: PROBABILITY for key in signature_rules(seismollm_augmentation) if key != "task"}
+    rules["event_to_noise_p"] = PROBABILITY.or_null()
+    return rules
+
+
 def _check_data_options(cfg: dict[str, Any]) -> None:
-    """``window`` (SeisMoLLM only) and ``random_split`` (filled with its defaults)."""
+    """``window`` and ``augmentation`` (SeisMoLLM only) and ``random_split`` (filled with its
+    defaults)."""
     from seisbench_llm.training.windows import WINDOWS
 
-    if cfg["window"] is not None:
-        if cfg["model"] != "seismollm":
+    for key, why in (
+        ("window", "it always uses the pick benchmark's windows"),
+        ("augmentation", "it uses the pick benchmark's augmentations"),
+    ):
+        if cfg[key] and cfg["model"] != "seismollm":
             raise ConfigError(
-                f"window applies to seismollm only: window = {json.dumps(cfg['window'])} is not "
-                f"allowed for {cfg['model']} (it always uses the pick benchmark's windows)"
+                f"{key} applies to seismollm only: {key} = {json.dumps(cfg[key])} is not "
+                f"allowed for {cfg['model']} ({why})"
             )
+    check_section(cfg["augmentation"], augmentation_rules(), "augmentation")
+    if cfg["window"] is not None:
         choice(WINDOWS).check("window", cfg["window"])
         cfg["window"] = cfg["window"].lower()
     if cfg["random_split"] is not None:

@@ -159,7 +159,9 @@ def build_lit(cfg: Config) -> BaseLit:
     args = dict(cfg.model_args)
     kwargs: dict[str, Any] = dict(optimizer=cfg.optimizer, lr_scheduler=cfg.lr_scheduler)
     if cfg.model == "seismollm":
-        kwargs.update(task=cfg.task, setting=cfg.setting, window=cfg.window)
+        kwargs.update(
+            task=cfg.task, setting=cfg.setting, window=cfg.window, augmentation=cfg.augmentation
+        )
     if cfg.model == "seismoe":
         kwargs["seed"] = cfg.seed
     return LIT_MODULES[cfg.model](**kwargs, **args)

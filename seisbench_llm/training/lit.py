@@ -148,6 +148,9 @@ class SeisMoLLMLit(BaseLit):
     :param gpt2: Source of pretrained GPT-2 weights (directory or hub id); None keeps random init.
     :param window: Window placement (``"start"``, ``"pick"``, ``"diting"``; None: from the setting),
                    see :py:func:`~seisbench_llm.training.pipelines.seismollm_train_pipeline`.
+    :param augmentation: Probabilities of the augmented copy's steps (keyword arguments of
+                         :py:func:`~seisbench_llm.training.pipelines.seismollm_augmentation`);
+                         None: the paper's.
     :param model_kwargs: Further SeisMoLLM constructor arguments (``in_samples`` overrides the
                          setting's window length, e.g. for a shorter, faster demo model).
     """
@@ -158,6 +161,7 @@ class SeisMoLLMLit(BaseLit):
         setting: str = "stead",
         gpt2: str | None = None,
         window: str | None = None,
+        augmentation: dict | None = None,
         optimizer: dict | None = None,
         lr_scheduler: dict | None = None,
         lr: float | None = None,
@@ -166,6 +170,7 @@ class SeisMoLLMLit(BaseLit):
         super().__init__(optimizer, lr_scheduler, lr)
         self.save_hyperparameters()
         self.task, self.setting, self.window = task, setting, window
+        self.augmentation = dict(augmentation or {})
         geometry = pipelines.SEISMOLLM_SETTINGS[setting]
         self.model = SeisMoLLM(task=task, **{**geometry, **model_kwargs})
         if gpt2:
@@ -177,7 +182,11 @@ class SeisMoLLMLit(BaseLit):
 
     def get_train_augmentations(self) -> list:
         return pipelines.seismollm_train_pipeline(
-            self.task, self.setting, in_samples=self.model.in_samples, window=self.window
+            self.task,
+            self.setting,
+            in_samples=self.model.in_samples,
+            window=self.window,
+            **self.augmentation,
         )
 
     def get_val_augmentations(self) -> list:

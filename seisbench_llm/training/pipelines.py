@@ -39,6 +39,7 @@ from seisbench_llm.data.augmentations import (
     PreEmphasis,
     RandomAmplitudeScale,
     StdNormalize,
+    VerticalOnly,
     ZeroGapBetweenPhases,
     with_probability,
 )
@@ -113,6 +114,7 @@ def seismollm_augmentation(
     pre_emphasis_p: float = 0.4,
     noise_p: float = 0.4,
     gap_p: float = 0.4,
+    vertical_only_p: float = 0.0,
 ) -> sbg.OneOf:
     """SeisMoLLM's augmentation of the "augmented copy" (docs/reference.md, section 1), as one augmentation.
 
@@ -128,6 +130,10 @@ def seismollm_augmentation(
         (a noise trace keeps no meaningful polarity, magnitude, distance or back-azimuth).
     event_to_noise_p, shift_p, drop_p, amplitude_p, pre_emphasis_p, noise_p, gap_p : float
         Probabilities of the single augmentations.
+    vertical_only_p : float
+        Probability of :py:class:`~seisbench_llm.data.augmentations.VerticalOnly` (a
+        single-component station; DropChannels alone leaves only the vertical in 1/6 of its
+        draws); ``drop_p`` then applies to the other windows.
 
     Returns
     -------
@@ -138,7 +144,7 @@ def seismollm_augmentation(
     chain = Compose(
         [
             with_probability(CircularShift(), shift_p),
-            with_probability(DropChannels(), drop_p),
+            _channel_step(drop_p, vertical_only_p),
             with_probability(RandomAmplitudeScale((1.0, 3.0)), amplitude_p),
             with_probability(PreEmphasis(0.97), pre_emphasis_p),
             with_probability(GaussianNoiseSNR((10, 49)), noise_p),
@@ -148,6 +154,22 @@ def seismollm_augmentation(
     return sbg.OneOf(
         [EventToNoise(coda_factor=2.0), chain],
         probabilities=[event_to_noise_p, 1.0 - event_to_noise_p],
+    )
+
+
+def _channel_step(drop_p: float, vertical_only_p: float) -> sbg.OneOf:
+    """Drop 1..C-1 channels with probability ``drop_p``; with ``vertical_only_p`` > 0, first keep
+    the vertical only with that probability, else drop as before (never both: dropping the
+    vertical and then the horizontals would leave a labelled window of zeros)."""
+    if not vertical_only_p:  # the paper's recipe, random draws unchanged
+        return with_probability(DropChannels(), drop_p)
+    for name, p in (("drop_p", drop_p), ("vertical_only_p", vertical_only_p)):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {p}")
+    rest = 1.0 - vertical_only_p
+    return sbg.OneOf(
+        [VerticalOnly(), DropChannels(), sbg.NullAugmentation()],
+        probabilities=[vertical_only_p, rest * drop_p, rest * (1.0 - drop_p)],
     )
 
 

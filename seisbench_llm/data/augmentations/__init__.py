@@ -13,7 +13,8 @@ Modules, one job each (every name is importable from this package):
 * :py:mod:`.control`: :py:class:`Compose`, :py:func:`with_probability` (SeisBench's ``OneOf``),
   :py:class:`Seeded` (deterministic randomness per trace, for validation and test);
 * :py:mod:`.amplitude`: :py:class:`PreEmphasis`, :py:class:`RandomAmplitudeScale`,
-  :py:class:`GaussianNoiseSNR`, :py:class:`DropChannels`, :py:class:`StdNormalize`;
+  :py:class:`GaussianNoiseSNR`, :py:class:`DropChannels`, :py:class:`VerticalOnly`,
+  :py:class:`StdNormalize`;
 * :py:mod:`.windows`: :py:class:`DiTingCrop`, :py:class:`CircularShift`;
 * :py:mod:`.events`: :py:class:`ZeroGapBetweenPhases`, :py:class:`EventToNoise` and the pick
   benchmark's :py:class:`DuplicateEvent` (EQTransformer recipe);
@@ -27,6 +28,7 @@ from seisbench_llm.data.augmentations.amplitude import (
     PreEmphasis,
     RandomAmplitudeScale,
     StdNormalize,
+    VerticalOnly,
 )
 from seisbench_llm.data.augmentations.control import Compose, Seeded, with_probability
 from seisbench_llm.data.augmentations.core import trace_seed
@@ -66,6 +68,7 @@ __all__ = [
     "RandomAmplitudeScale",
     "Seeded",
     "StdNormalize",
+    "VerticalOnly",
     "TruncatedGaussianLabeller",
     "ZeroGapBetweenPhases",
     "polarity_class",

@@ -12,6 +12,7 @@ __all__ = [
     "PreEmphasis",
     "RandomAmplitudeScale",
     "StdNormalize",
+    "VerticalOnly",
 ]
 
 
@@ -126,6 +127,36 @@ class DropChannels:
 
     def __str__(self) -> str:
         return "DropChannels (1..C-1 channels, rescaled)"
+
+
+class VerticalOnly:
+    """Zeroes every channel but the vertical, as a single-component station records.
+
+    Many short-period stations (and older archives) record the vertical only; annotate fills
+    their missing horizontals with zeros. :py:class:`DropChannels` leaves the vertical alone in
+    one of its six outcomes; this makes that case as common as wanted. No rescaling: the
+    per-channel normalisation that follows removes the scale.
+
+    :param vertical: Index of the vertical channel (0 in the ``ZNE`` order of the pipelines).
+    :param axis: Channel axis.
+    :param key: State-dict key(s) to read from and write to.
+    """
+
+    def __init__(self, vertical: int = 0, axis: int = -2, key: KeySpec = "X"):
+        self.vertical = vertical
+        self.axis = axis
+        self.key = key_pair(key)
+
+    def __call__(self, state_dict: StateDict) -> None:
+        x, metadata = read_entry(state_dict, self.key)
+        x = np.moveaxis(x.copy(), self.axis, 0)
+        keep = x[self.vertical].copy()
+        x[:] = 0
+        x[self.vertical] = keep
+        state_dict[self.key[1]] = (np.moveaxis(x, 0, self.axis), metadata)
+
+    def __str__(self) -> str:
+        return f"VerticalOnly (channel {self.vertical} kept)"
 
 
 class StdNormalize:
