@@ -57,6 +57,8 @@ def spread_markdown(rows: list[dict[str, Any]], profile: str) -> str:
     n_p, n_s = rows[0]["_references"]
     table = pd.DataFrame([{k: v for k, v in r.items() if k != "_references"} for r in rows])
     numeric = table.drop(columns=["seed"]).select_dtypes("number")
+    for column in table.select_dtypes("bool").columns:  # the "targets met" columns, in words
+        table[column] = table[column].map({True: "met", False: "missed"})
     stats = [
         {"seed": name, **getattr(numeric, name)().to_dict()} for name in ("mean", "min", "max")
     ]

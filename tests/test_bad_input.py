@@ -147,22 +147,28 @@ def test_values_beyond_float32_still_annotated(model):
             np.testing.assert_allclose(tr.data[far], ref.data[far], atol=1e-4)
 
 
-def test_padding_makes_no_pick_at_the_stream_start():
-    """A model that picks P wherever the energy steps up (an STA/LTA onset detector) picks nothing
-    on pure noise; padding the stream start with a constant would look like such a step."""
+class OnsetDetector(SeisMoLLM):
+    """Picks P wherever the energy steps up: an STA/LTA onset detector (0.5 s / 2 s)."""
 
-    class OnsetDetector(SeisMoLLM):
-        def forward(self, x, logits=False):
-            energy = torch.nn.functional.pad(x[:, 0] ** 2, (200, 50))
-            total = torch.nn.functional.pad(energy.cumsum(-1), (1, 0))
-            n = x.shape[-1]
-            sta = (total[:, 250 : 250 + n] - total[:, 200 : 200 + n]) / 50
-            lta = (total[:, 200 : 200 + n] - total[:, :n]) / 200
-            p = torch.sigmoid(sta / (lta + 1e-3) - 5)
-            return torch.stack([1 - p, p, torch.zeros_like(p)], dim=1)
+    def forward(self, x, logits=False):
+        energy = torch.nn.functional.pad(x[:, 0] ** 2, (200, 50))
+        total = torch.nn.functional.pad(energy.cumsum(-1), (1, 0))
+        n = x.shape[-1]
+        sta = (total[:, 250 : 250 + n] - total[:, 200 : 200 + n]) / 50
+        lta = (total[:, 200 : 200 + n] - total[:, :n]) / 200
+        p = torch.sigmoid(sta / (lta + 1e-3) - 5)
+        return torch.stack([1 - p, p, torch.zeros_like(p)], dim=1)
 
+
+def onset_detector():
     torch.manual_seed(0)
-    detector = OnsetDetector(**TINY).eval()
+    return OnsetDetector(**TINY).eval()
+
+
+def test_padding_makes_no_pick_at_the_stream_start():
+    """The onset detector picks nothing on pure noise; padding the stream start with a constant
+    would look like an energy step."""
+    detector = onset_detector()
     stream = noise_stream(60.0, seed=3)
     ann = detector.annotate(stream)
     p = ann.select(channel="OnsetDetector_P")[0]
@@ -174,6 +180,23 @@ def test_padding_makes_no_pick_at_the_stream_start():
         tr.data[3000:] *= 30
     picks = detector.classify(onset).picks
     assert [pick.phase for pick in picks] == ["P"] and abs(picks[0].peak_time - (T0 + 30)) < 0.5
+
+
+def test_onset_right_after_the_stream_start_is_not_copied_into_the_padding():
+    """An event record cut 0.5 s before its P: mirroring the whole channel put the loud P coda
+    into the padding just before the onset, which then no longer looked like one."""
+    from seisbench_llm.models.inputs import pad_stream
+
+    stream = noise_stream(60.0, seed=3)
+    for tr in stream:
+        tr.data[50:] *= 30
+    padded = stream.copy()
+    pad_stream(padded, 30.0, 5.0, 5.0)
+    assert padded[0].stats.starttime == T0 - 5 and padded[0].stats.npts == 7000
+    assert np.abs(padded[0].data[:500]).max() < 5 * 100  # noise level (std 100), not 3000
+    np.testing.assert_array_equal(padded[0].data[500:6500], stream[0].data)
+    picks = onset_detector().classify(stream).picks
+    assert [pick.phase for pick in picks] == ["P"] and abs(picks[0].peak_time - (T0 + 0.5)) < 0.5
 
 
 def test_blinding_from_default_args_keeps_edges_annotated():

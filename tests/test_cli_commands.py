@@ -54,6 +54,7 @@ def test_subcommand_help(capsys):
         ["annotate", "--model", "SeisMoLLM", "--weights", "w"],  # no PATH
         ["annotate", "x.mseed", "--model", "SeisMoLLM", "--weights", "w", "--P-threshold", "2"],
         ["annotate", "x.mseed", "--model", "PhaseNet", "--weights", "w", "--batch-size", "0"],
+        ["annotate", "x.mseed", "--model", "SeisMoLLM", "--weights", "w", "--ps-separation", "-1"],
         ["export", "a.ckpt", "--name", "n"],  # --config missing
         ["list", "--model", "NoSuchModel"],
     ],
@@ -89,6 +90,23 @@ def test_annotate(weights, folder, tmp_path, capsys, no_network):
     assert len(event.picks) == len(rows)
     assert sorted(p.phase_hint for p in event.picks) == sorted(row["phase"] for row in rows)
     assert {p.waveform_id.station_code for p in event.picks} == {"RJOB"}
+
+
+def test_annotate_passes_ps_separation_to_classify(weights, folder, tmp_path, monkeypatch):
+    from seisbench_llm.cli import annotate as annotate_command
+
+    seen = []
+
+    def spy(model, stream, argdict):
+        seen.append(argdict)
+        return real(model, stream, argdict)
+
+    real = annotate_command.annotate_and_pick
+    monkeypatch.setattr(annotate_command, "annotate_and_pick", spy)
+    argv = ["annotate", str(folder / "example.mseed"), "--model", "SeisMoLLM", "--weights"]
+    assert cli.main([*argv, "clitest", "--out", str(tmp_path / "a"), "--ps-separation", "0.5"]) == 0
+    assert cli.main([*argv, "clitest", "--out", str(tmp_path / "b")]) == 0
+    assert seen[0]["ps_separation"] == 0.5 and "ps_separation" not in seen[1]
 
 
 def test_annotate_weight_files_and_file_paths(weights, folder, tmp_path, capsys):

@@ -57,6 +57,7 @@ def test_seed_rows_and_spread(spread, tmp_path):
     assert "| mean | 90.00 | 80.00 |" in text
     assert "| min | 88.00 | 75.00 |" in text
     assert "| max | 92.00 | 85.00 |" in text
+    assert "| met | met | 10.00 | 14.00 |" in text and "| missed | missed |" in text
 
 
 def test_main_refuses_repeated_seeds_and_used_folders(spread, tmp_path, capsys):

@@ -24,8 +24,8 @@ from seisbench_llm.training.metrics import (
     wrap_degrees,
 )
 from seisbench_llm.training.plots import residual_histogram
+from seisbench_llm.training.protocol_a import evaluate_protocol_a, window_scores
 from seisbench_llm.training.reports import results_table
-from seisbench_llm.training.targets import evaluate_protocol_a, window_scores
 
 SR = 100.0
 T = 1000

@@ -165,6 +165,12 @@ def test_other_run_in_same_folder_is_refused(reference, archive, cluster):
         run(archive, out, cluster, P_threshold=0.7)
 
 
+def test_ps_separation_is_refused_for_a_model_without_the_rule(archive, cluster, tmp_path):
+    with pytest.raises(ValueError, match="ps_separation applies to SeisMoLLM only"):
+        run(archive, tmp_path, cluster, ps_separation=0.3)
+    assert not (tmp_path / "picks.csv").exists()
+
+
 def test_killed_run_resumes_to_the_same_picks(reference, archive, cluster, tmp_path):
     """A run killed (SIGKILL) after some chunks were written, then rerun."""
     here = Path(__file__).parent

@@ -587,3 +587,12 @@ def test_classify_puts_one_phase_on_each_onset():
     for bad in (-1, float("nan"), "0.2"):
         with pytest.raises(ValueError, match="ps_separation"):
             model.classify(obspy.read(), ps_separation=bad)
+
+
+def test_separation_args_only_for_models_with_the_rule():
+    from seisbench_llm.models.picks import separation_args
+
+    assert separation_args(tiny(), 0.5) == {"ps_separation": 0.5}
+    assert separation_args(sbm.PhaseNet(), None) == {}
+    with pytest.raises(ValueError, match="ps_separation applies to SeisMoLLM only .PhaseNet"):
+        separation_args(sbm.PhaseNet(), 0.5)

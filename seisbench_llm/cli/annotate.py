@@ -17,6 +17,7 @@ from seisbench_llm.cli.common import (
     wrap,
 )
 from seisbench_llm.models.loading import ModelLoadError, load_model, ready_for_annotation
+from seisbench_llm.models.picks import separation_args
 from seisbench_llm.picks_io import (
     PICK_COLUMNS,
     annotate_and_pick,
@@ -139,6 +140,10 @@ def _annotate_args(model: Any, args: argparse.Namespace) -> tuple[dict, dict[str
             kwargs[f"{phase}_threshold"] = value
     if args.batch_size is not None:
         kwargs["batch_size"] = args.batch_size
+    try:
+        kwargs.update(separation_args(model, args.ps_separation))
+    except ValueError as error:
+        raise CommandError(f"--ps-separation: {error}") from error
     argdict = {**model.default_args, **kwargs}  # as in SeisBench's classify
     default_threshold = model._annotate_args.get("*_threshold", (None, 0.3))[1]
     thresholds = {p: float(argdict.get(f"{p}_threshold", default_threshold)) for p in ("P", "S")}

@@ -57,10 +57,21 @@ def probability(value: str) -> float:
     return number
 
 
+def seconds(value: str) -> float:
+    """Argparse type: a duration in seconds >= 0."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not number >= 0.0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 seconds, got {number}")
+    return number
+
+
 def add_model_options(parser: argparse.ArgumentParser, where: str = "") -> None:
     """The options that choose and run a picking model, shared by ``annotate`` and ``pick``:
     ``--model``, ``--weights``, ``--device``, ``--precision``, ``--batch-size``,
-    ``--P-threshold``, ``--S-threshold``.
+    ``--P-threshold``, ``--S-threshold``, ``--ps-separation``.
 
     :param where: Where the model runs, for the help texts (e.g. ``" on each worker"``).
     """
@@ -110,3 +121,11 @@ def add_model_options(parser: argparse.ArgumentParser, where: str = "") -> None:
             default=None,
             help=f"{phase} probability above which a pick is made (default: the weights' or 0.3)",
         )
+    parser.add_argument(
+        "--ps-separation",
+        type=seconds,
+        metavar="SECONDS",
+        default=None,
+        help="SeisMoLLM only: of a P and an S pick of one station closer than this, keep only the "
+        "more probable (one onset is one phase; default: the weights' or 0.2; 0 keeps both)",
+    )

@@ -40,6 +40,7 @@ def _run_pick(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             P_threshold=args.P_threshold,
             S_threshold=args.S_threshold,
+            ps_separation=args.ps_separation,
             quakeml=args.quakeml,
             overwrite=args.overwrite,
             progress=not args.no_progress,

@@ -8,7 +8,7 @@ around SeisBench's own ``annotate_async`` (which then runs its public hooks as u
 1. before: check the arguments and the input type, convert samples to float64, drop channels the
    model cannot use (with a warning), merge each channel into one trace, bring channels beyond
    float32's range into it, replace NaN/inf samples and gaps by the channel mean (remembering
-   where they were), and pad each channel at both ends by mirroring it;
+   where they were), and pad each channel at both ends with its own noise (mirrored);
 2. after: trim the annotations to the input's time span and set them to NaN over the
    non-finite samples and gaps.
 
@@ -248,19 +248,56 @@ def station_spans(stream: obspy.Stream) -> dict[str, Span]:
     return spans
 
 
+#: Onset test of :py:func:`leading_noise`: stretches of this length (s), at half-stretch steps ...
+NOISE_STRETCH_S = 0.5
+#: ... whose mean absolute sample-to-sample change exceeds this many times the smallest before.
+ONSET_RISE = 3.0
+
+
+def leading_noise(data: np.ndarray, length: int) -> int:
+    """How many leading samples of ``data`` come before its first onset: the start of the last
+    ``length``-sample stretch before the first stretch whose mean absolute sample-to-sample
+    change (a high-pass energy: microseism barely counts) exceeds :py:data:`ONSET_RISE` times
+    the smallest of the stretches before it. All of ``data`` without such a rise."""
+    hop = max(length // 2, 1)
+    if data.size < length + hop + 1:
+        return data.size
+    change = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(data)))])
+    starts = np.arange(0, change.size - length, hop)
+    level = (change[starts + length] - change[starts]) / length
+    rising = np.flatnonzero(level[1:] > ONSET_RISE * np.minimum.accumulate(level)[:-1])
+    return data.size if rising.size == 0 else max(int(starts[rising[0]]), hop)
+
+
+def mirrored_noise(data: np.ndarray, n: int, length: int) -> np.ndarray:
+    """``n`` samples to put before ``data``: its leading samples up to the first onset
+    (:py:func:`leading_noise`), mirrored back and forth away from ``data`` (numpy's ``reflect``;
+    ``symmetric`` for a single sample)."""
+    noise = data[: leading_noise(data[: max(n, 2 * length)], length)]
+    mode = "symmetric" if noise.size < 2 else "reflect"
+    return np.pad(noise, (n, 0), mode=mode)[:n]
+
+
 def pad_stream(stream: obspy.Stream, window_s: float, pre_s: float, post_s: float) -> None:
-    """Pad every (merged) channel by mirroring it at its ends (no step that looks like an onset):
-    ``pre_s`` before its first sample, ``post_s`` after its last, and to at least
-    ``window_s + pre_s + post_s`` in total."""
+    """Pad every (merged) channel with its own noise: ``pre_s`` before its first sample,
+    ``post_s`` after its last, and to at least ``window_s + pre_s + post_s`` in total.
+
+    Each side mirrors the channel's samples next to it, back and forth, but only those before
+    the first onset counted from that edge (:py:func:`mirrored_noise`): noise continues into the
+    padding at its own level, so no step looks like an onset (padding with a constant did), and
+    an onset close to the edge is not copied into the padding (mirroring the channel itself put
+    a reversed copy of a P onset 1 s after the start before it, and the models called it S)."""
     for tr in stream:
-        rate = tr.stats.sampling_rate
+        rate, data = tr.stats.sampling_rate, np.asarray(tr.data)
         n_pre = int(round(pre_s * rate))
         n_total = max(
             tr.stats.npts + n_pre + int(round(post_s * rate)),
             int(round((window_s + pre_s + post_s) * rate)) + 1,
         )
-        mode = "symmetric" if tr.stats.npts < 2 else "reflect"
-        tr.data = np.pad(tr.data, (n_pre, n_total - n_pre - tr.stats.npts), mode=mode)
+        length = max(int(round(NOISE_STRETCH_S * rate)), 1)
+        pre = mirrored_noise(data, n_pre, length)
+        post = mirrored_noise(data[::-1], n_total - n_pre - tr.stats.npts, length)[::-1]
+        tr.data = np.concatenate([pre, data, post]).astype(data.dtype, copy=False)
         tr.stats.starttime -= n_pre / rate
 
 

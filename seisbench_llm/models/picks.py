@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["PS_SEPARATION_S", "separate_phases"]
+__all__ = ["PS_SEPARATION_S", "separate_phases", "separation_args"]
 
 #: Default shortest time (s) between a P and an S pick of one station: two label widths (the
 #: training labels are Gaussians of sigma 0.1 s), below which the two picks are one onset.
@@ -54,3 +54,22 @@ def separate_phases(picks: Sequence[Any], min_separation: float = PS_SEPARATION_
                 weaker = s_pick if p_pick.peak_value >= s_pick.peak_value else p_pick
                 dropped.add(id(weaker))
     return [pick for pick in picks if id(pick) not in dropped]
+
+
+def separation_args(model: Any, ps_separation: float | None) -> dict[str, float]:
+    """The ``ps_separation`` annotate argument for ``model``, for callers that take it as an option.
+
+    :param model: A ``WaveformModel``.
+    :param ps_separation: Seconds, or None for the weights' default.
+    :return: ``{"ps_separation": seconds}``, or ``{}`` for None.
+    :raises ValueError: ``model`` has no such argument (only SeisMoLLM's ``classify`` keeps one
+        phase per onset).
+    """
+    if ps_separation is None:
+        return {}
+    if "ps_separation" not in model._annotate_args:  # WaveformModel's hook for annotate arguments
+        raise ValueError(
+            f"ps_separation applies to SeisMoLLM only ({type(model).__name__}'s classify keeps "
+            "every P and S pick)"
+        )
+    return {"ps_separation": float(ps_separation)}

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from seisbench_llm.models.picks import separation_args
 from seisbench_llm.picking.archive import DAY, LAYOUTS, index_archive
 from seisbench_llm.picking.chunks import Chunk, day_floor, plan_chunks, window_geometry
 from seisbench_llm.picking.outputs import (
@@ -145,6 +146,7 @@ def pick_archive(
     batch_size: int | None = None,
     P_threshold: float | None = None,
     S_threshold: float | None = None,
+    ps_separation: float | None = None,
     quakeml: str | Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
@@ -178,6 +180,9 @@ def pick_archive(
     :param batch_size: Windows per forward pass (default: the model's).
     :param P_threshold: P pick threshold (default: the weights' or 0.3).
     :param S_threshold: S pick threshold (default: the weights' or 0.3).
+    :param ps_separation: SeisMoLLM: seconds below which a P and an S pick of one station count
+                          as one onset and only the more probable is kept (default: the
+                          weights' or 0.2; 0 keeps both).
     :param quakeml: Also write the merged picks as QuakeML to this file.
     :param overwrite: Delete the picks of an earlier run in ``out`` and start again.
     :param progress: Show progress bars.
@@ -198,6 +203,7 @@ def pick_archive(
     # checks the weights and the precision (float16 only on the workers' GPUs); window geometry
     local = load_model(source, "cpu", "float32" if precision == "float16" else precision)
     options = {"batch_size": batch_size, "P_threshold": P_threshold, "S_threshold": S_threshold}
+    options.update(separation_args(local, ps_separation))
     argdict = {**local.default_args, **{k: v for k, v in options.items() if v is not None}}
     margin, grid = window_geometry(local, argdict)
     first_day, last_day = _day(start, "start"), _day(end, "end")

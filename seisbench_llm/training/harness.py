@@ -401,7 +401,7 @@ def evaluate_protocol_a(
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from seisbench_llm.training import metrics, targets
+    from seisbench_llm.training import metrics, protocol_a, targets
 
     out_dir = Path(out_dir)
     sampling_rate = model_sampling_rate(cfg)
@@ -414,12 +414,12 @@ def evaluate_protocol_a(
             for i in tqdm(range(0, len(rows), 256), desc=f"protocol A {task} {split}", leave=False):
                 curves += _window_curves(lit, dataset, rows[i : i + 256], cfg.batch_size)
             scores = pd.DataFrame(
-                [targets.window_scores(c["P"], c["S"], c.get("Detection")) for c in curves]
+                [protocol_a.window_scores(c["P"], c["S"], c.get("Detection")) for c in curves]
             )
             scored.setdefault(task, {})[split] = pd.concat(
                 [df.reset_index(drop=True), scores], axis=1
             )
-    result = targets.evaluate_protocol_a(
+    result = protocol_a.evaluate_protocol_a(
         task1=scored.get("task1"), task23=scored.get("task23"), sampling_rate=sampling_rate
     )
     for phase in ("P", "S"):
