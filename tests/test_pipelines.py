@@ -13,7 +13,7 @@ import seisbench.generate as sbg
 import torch
 from torch.utils.data import DataLoader
 
-from seisbench_llm.training import pipelines
+from seisbench_llm.training import baseline_pipelines, pipelines
 
 N_EVENTS, N_NOISE = 20, 4
 
@@ -242,7 +242,7 @@ def test_seismollm_bad_arguments():
 
 # --------------------------------------------------------------------- EQTransformer / PhaseNet
 def test_eqtransformer_eval_batch_and_labels(stead):
-    gen = generator(stead, pipelines.eqtransformer_eval_pipeline())
+    gen = generator(stead, baseline_pipelines.eqtransformer_eval_pipeline())
     batch = first_batch(gen)
     assert batch["X"].shape == (4, 3, 6000) and batch["X"].dtype == torch.float32
     assert batch["y"].shape == (4, 3, 6000) and batch["y"].dtype == torch.float32
@@ -268,7 +268,7 @@ def test_eqtransformer_eval_batch_and_labels(stead):
 @pytest.mark.parametrize("rotate_array", [False, True])
 def test_eqtransformer_train_batch(stead, rotate_array):
     np.random.seed(7)
-    gen = generator(stead, pipelines.eqtransformer_train_pipeline(rotate_array=rotate_array))
+    gen = generator(stead, baseline_pipelines.eqtransformer_train_pipeline(rotate_array=rotate_array))
     batch = first_batch(gen)
     assert batch["X"].shape == (4, 3, 6000) and batch["X"].dtype == torch.float32
     assert batch["y"].shape == (4, 3, 6000) and batch["detections"].shape == (4, 1, 6000)
@@ -285,7 +285,7 @@ def test_eqtransformer_window_follows_picks(tmp_path):
     # Long traces: the 12000-sample window around a pick and the random 6000 window really cut.
     # (Checked on the seeded validation windows: in training, AddGap may zero a labelled onset.)
     dataset = write_dataset(tmp_path, 20000, 100.0, (3000, 15000), seed=3)
-    gen = generator(dataset, pipelines.eqtransformer_eval_pipeline())
+    gen = generator(dataset, baseline_pipelines.eqtransformer_eval_pipeline())
     found, starts = 0, set()
     for idx in range(N_EVENTS):
         item = gen[idx]
@@ -294,18 +294,18 @@ def test_eqtransformer_window_follows_picks(tmp_path):
         if item["y"][0].max() == 1:
             starts.add(dataset.metadata["trace_p_arrival_sample"][idx] - np.argmax(item["y"][0]))
     assert found > N_EVENTS // 2 and len(starts) > 5
-    train = generator(dataset, pipelines.eqtransformer_train_pipeline())
+    train = generator(dataset, baseline_pipelines.eqtransformer_train_pipeline())
     assert first_batch(train)["X"].shape == (4, 3, 6000)
 
 
 @pytest.mark.parametrize("phases, p, s, n", [("PSN", 0, 1, 2), ("NPS", 1, 2, 0)])
 def test_phasenet_pipelines(stead, phases, p, s, n):
     np.random.seed(9)
-    train = generator(stead, pipelines.phasenet_train_pipeline(phases=phases))
+    train = generator(stead, baseline_pipelines.phasenet_train_pipeline(phases=phases))
     batch = first_batch(train)
     assert batch["X"].shape == (4, 3, 3001) and batch["X"].dtype == torch.float32
     assert batch["y"].shape == (4, 3, 3001) and batch["y"].dtype == torch.float32
-    evaluation = generator(stead, pipelines.phasenet_eval_pipeline(phases=phases))
+    evaluation = generator(stead, baseline_pipelines.phasenet_eval_pipeline(phases=phases))
     assert_deterministic(evaluation)
     peaks = 0
     for gen in (train, evaluation):

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from seisbench_llm.models.seismoe import SeisMoE
 from seisbench_llm.models.seismollm import SeisMoLLM
-from seisbench_llm.training import pipelines
+from seisbench_llm.training import baseline_pipelines, pipelines
 
 
 class BaseLit(L.LightningModule):
@@ -243,15 +243,15 @@ class EQTransformerLit(BaseLit):
         super().__init__(optimizer, lr_scheduler, lr)
         self.save_hyperparameters()
         self.rotate_array = rotate_array
-        self.model = sbm.EQTransformer(**{"norm": pipelines.EQTRANSFORMER_NORM, **model_kwargs})
+        self.model = sbm.EQTransformer(**{"norm": baseline_pipelines.EQTRANSFORMER_NORM, **model_kwargs})
 
     def get_train_augmentations(self) -> list:
-        return pipelines.eqtransformer_train_pipeline(
+        return baseline_pipelines.eqtransformer_train_pipeline(
             rotate_array=self.rotate_array, in_samples=self.model.in_samples
         )
 
     def get_val_augmentations(self) -> list:
-        return pipelines.eqtransformer_eval_pipeline(in_samples=self.model.in_samples)
+        return baseline_pipelines.eqtransformer_eval_pipeline(in_samples=self.model.in_samples)
 
     def shared_step(self, batch: dict) -> dict[str, torch.Tensor]:
         det, p, s = self.model(batch["X"])
@@ -300,7 +300,7 @@ class SeisMoELit(EQTransformerLit):
         self.moe_loss_coef = moe_loss_coef
         self.z_loss_coef = z_loss_coef
         if base_model is None:
-            base = sbm.EQTransformer(norm=pipelines.EQTRANSFORMER_NORM)
+            base = sbm.EQTransformer(norm=baseline_pipelines.EQTRANSFORMER_NORM)
         elif isinstance(base_model, str) and base_model.endswith(
             ".ckpt"
         ):  # a harness EQTransformer run
@@ -318,7 +318,7 @@ class SeisMoELit(EQTransformerLit):
         )
         # trained on peak-normalised windows: annotate and exported weights must normalise alike,
         # whatever normalisation the base weights were published with
-        self.model.norm = pipelines.EQTRANSFORMER_NORM
+        self.model.norm = baseline_pipelines.EQTRANSFORMER_NORM
         if freeze_non_moe:
             self.model.freeze_non_moe()
 
@@ -360,10 +360,10 @@ class PhaseNetLit(BaseLit):
         self.model = sbm.PhaseNet(**{"phases": "PSN", **model_kwargs})
 
     def get_train_augmentations(self) -> list:
-        return pipelines.phasenet_train_pipeline()
+        return baseline_pipelines.phasenet_train_pipeline()
 
     def get_val_augmentations(self) -> list:
-        return pipelines.phasenet_eval_pipeline()
+        return baseline_pipelines.phasenet_eval_pipeline()
 
     def shared_step(self, batch: dict) -> dict[str, torch.Tensor]:
         pred = self.model(batch["X"])
