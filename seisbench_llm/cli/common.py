@@ -46,12 +46,16 @@ def positive_int(value: str) -> int:
     return number
 
 
-def probability(value: str) -> float:
-    """Argparse type: a threshold in (0, 1]."""
+def _number(value: str) -> float:
     try:
-        number = float(value)
+        return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+
+
+def probability(value: str) -> float:
+    """Argparse type: a threshold in (0, 1]."""
+    number = _number(value)
     if not 0.0 < number <= 1.0:
         raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {number}")
     return number
@@ -59,10 +63,7 @@ def probability(value: str) -> float:
 
 def seconds(value: str) -> float:
     """Argparse type: a duration in seconds >= 0."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    number = _number(value)
     if not number >= 0.0:
         raise argparse.ArgumentTypeError(f"must be >= 0 seconds, got {number}")
     return number

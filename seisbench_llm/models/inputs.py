@@ -297,7 +297,7 @@ def pad_stream(stream: obspy.Stream, window_s: float, pre_s: float, post_s: floa
         length = max(int(round(NOISE_STRETCH_S * rate)), 1)
         pre = mirrored_noise(data, n_pre, length)
         post = mirrored_noise(data[::-1], n_total - n_pre - tr.stats.npts, length)[::-1]
-        tr.data = np.concatenate([pre, data, post]).astype(data.dtype, copy=False)
+        tr.data = np.concatenate([pre, data, post])
         tr.stats.starttime -= n_pre / rate
 
 
