@@ -166,7 +166,7 @@ def test_other_run_in_same_folder_is_refused(reference, archive, cluster):
 
 
 def test_ps_separation_is_refused_for_a_model_without_the_rule(archive, cluster, tmp_path):
-    with pytest.raises(ValueError, match="ps_separation applies to SeisMoLLM only"):
+    with pytest.raises(ValueError, match="ps_separation applies to SeisMoLLM and SeisMoE only"):
         run(archive, tmp_path, cluster, ps_separation=0.3)
     assert not (tmp_path / "picks.csv").exists()
 

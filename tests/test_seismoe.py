@@ -212,3 +212,38 @@ def test_export_then_from_pretrained(eqt, no_network):
     with torch.no_grad():
         for a, b in zip(moe(x), loaded(x), strict=True):
             torch.testing.assert_close(a, b)
+
+
+def _moe_curves(peaks):
+    """SeisMoE annotation stream: a Gaussian bump (sigma 0.1 s) per (channel suffix, s, height)."""
+    t = np.arange(3000) / 100.0
+    stream = obspy.Stream()
+    for suffix in ("Detection", "P", "S"):
+        bumps = [h * np.exp(-0.5 * ((t - s) / 0.1) ** 2) for c, s, h in peaks if c == suffix]
+        header = dict(network="XX", station="A", channel=f"SeisMoE_{suffix}", sampling_rate=100)
+        stream += obspy.Trace(sum(bumps) + np.zeros_like(t), header=header)
+    return stream
+
+
+def test_classify_keeps_one_phase_per_onset_and_the_detections():
+    moe = SeisMoE()
+    curves = _moe_curves(
+        [("Detection", 5.5, 0.9), ("P", 5.0, 0.9), ("S", 5.02, 0.4), ("S", 6.0, 0.7)]
+    )
+    start = curves[0].stats.starttime
+    out = moe.classify_aggregate(curves, {})
+    assert [(p.phase, round(p.peak_time - start, 2)) for p in out.picks] == [("P", 5.0), ("S", 6.0)]
+    assert len(out.detections) == 1
+    # ps_separation=0: EQTransformer's own decoding, every pick above its threshold
+    eqt_out = sbm.EQTransformer.classify_aggregate(moe, curves, {})
+    both = moe.classify_aggregate(curves, {"ps_separation": 0})
+    assert sorted(map(str, both.picks)) == sorted(map(str, eqt_out.picks))
+    assert sorted(p.phase for p in both.picks) == ["P", "S", "S"]
+    with pytest.raises(ValueError, match="ps_separation"):
+        moe.classify(obspy.read(), ps_separation=-1)
+
+
+def test_separation_args_accepts_seismoe():
+    from seisbench_llm.models.picks import separation_args
+
+    assert separation_args(SeisMoE(), 0.5) == {"ps_separation": 0.5}

@@ -594,5 +594,5 @@ def test_separation_args_only_for_models_with_the_rule():
 
     assert separation_args(tiny(), 0.5) == {"ps_separation": 0.5}
     assert separation_args(sbm.PhaseNet(), None) == {}
-    with pytest.raises(ValueError, match="ps_separation applies to SeisMoLLM only .PhaseNet"):
+    with pytest.raises(ValueError, match="ps_separation applies to SeisMoLLM and SeisMoE only .PhaseNet"):
         separation_args(sbm.PhaseNet(), 0.5)

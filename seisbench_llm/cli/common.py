@@ -127,6 +127,6 @@ def add_model_options(parser: argparse.ArgumentParser, where: str = "") -> None:
         type=seconds,
         metavar="SECONDS",
         default=None,
-        help="SeisMoLLM only: of a P and an S pick of one station closer than this, keep only the "
+        help="SeisMoLLM, SeisMoE: of a P and an S pick of one station closer than this, keep only the "
         "more probable (one onset is one phase; default: the weights' or 0.2; 0 keeps both)",
     )

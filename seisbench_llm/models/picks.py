@@ -62,14 +62,14 @@ def separation_args(model: Any, ps_separation: float | None) -> dict[str, float]
     :param model: A ``WaveformModel``.
     :param ps_separation: Seconds, or None for the weights' default.
     :return: ``{"ps_separation": seconds}``, or ``{}`` for None.
-    :raises ValueError: ``model`` has no such argument (only SeisMoLLM's ``classify`` keeps one
-        phase per onset).
+    :raises ValueError: ``model`` has no such argument (only SeisMoLLM's and SeisMoE's
+        ``classify`` keep one phase per onset).
     """
     if ps_separation is None:
         return {}
     if "ps_separation" not in model._annotate_args:  # WaveformModel's hook for annotate arguments
         raise ValueError(
-            f"ps_separation applies to SeisMoLLM only ({type(model).__name__}'s classify keeps "
-            "every P and S pick)"
+            f"ps_separation applies to SeisMoLLM and SeisMoE only ({type(model).__name__}'s "
+            "classify keeps every P and S pick)"
         )
     return {"ps_separation": float(ps_separation)}

@@ -9,11 +9,13 @@ from typing import Any
 
 import seisbench
 import seisbench.models as sbm
+import seisbench.util as sbu
 import torch
 from torch import nn
 
 from seisbench_llm.models.inputs import InputHandling
 from seisbench_llm.models.moe import MoEFeedForward
+from seisbench_llm.models.picks import PS_SEPARATION_S, separate_phases
 from seisbench_llm.weights import RegistryMixin, WeightsNotFoundError, model_folder
 
 MOE_BLOCKS = ("transformer_d0", "transformer_d")
@@ -24,8 +26,10 @@ class SeisMoE(InputHandling, RegistryMixin, sbm.EQTransformer):
 
     Everything else (architecture, annotate/classify, labels ``SeisMoE_Detection``, ``SeisMoE_P``,
     ``SeisMoE_S``, thresholds, blinding, overlap) is EQTransformer's, with the package's input
-    handling around annotate (as SeisMoLLM's: :py:class:`~seisbench_llm.models.inputs.InputHandling`). Build it from a pretrained
-    EQTransformer with :py:meth:`from_eqtransformer`; the constructor itself never downloads.
+    handling around annotate (as SeisMoLLM's: :py:class:`~seisbench_llm.models.inputs.InputHandling`)
+    and SeisMoLLM's one phase per onset in ``classify`` (argument ``ps_separation``,
+    :py:mod:`seisbench_llm.models.picks`). Build it from a pretrained EQTransformer with
+    :py:meth:`from_eqtransformer`; the constructor itself never downloads.
 
     :param num_experts: Experts per MoE layer.
     :param num_experts_per_token: Top-k experts each token is routed to.
@@ -37,6 +41,14 @@ class SeisMoE(InputHandling, RegistryMixin, sbm.EQTransformer):
     #: SeisBench's per-class weight warnings: EQTransformer's concern SeisBench's own version-1
     #: weights (their normalisation), never weights exported for SeisMoE.
     _weight_warnings: list = []
+
+    _annotate_args = sbm.EQTransformer._annotate_args.copy()
+    _annotate_args["ps_separation"] = (
+        "classify: of a P and an S pick of one station closer than this (s), only the more "
+        "probable is kept (one onset is one phase; seisbench_llm.models.picks). 0: keep both, "
+        "as EQTransformer does.",
+        PS_SEPARATION_S,
+    )
 
     def __init__(
         self,
@@ -67,6 +79,14 @@ class SeisMoE(InputHandling, RegistryMixin, sbm.EQTransformer):
                 ff.dropout.p,
                 router_jitter,
             )
+
+    def classify_aggregate(self, annotations, argdict: dict) -> sbu.ClassifyOutput:
+        """EQTransformer's picks and detections; of a P and an S pick closer than
+        ``ps_separation`` only the more probable is kept."""
+        output = super().classify_aggregate(annotations, argdict)
+        separation = argdict.get("ps_separation", self._annotate_args["ps_separation"][1])
+        picks = sbu.PickList(sorted(separate_phases(output.picks, separation)))
+        return sbu.ClassifyOutput(self.name, picks=picks, detections=output.detections)
 
     def moe_layers(self) -> list[MoEFeedForward]:
         """The mixture-of-experts layers, in forward order."""
