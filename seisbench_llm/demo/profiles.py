@@ -20,7 +20,7 @@ _SEISMOLLM_DEMO = {
     "head_channels": [64, 48, 32, 6],
 }
 
-#: What each demo profile trains. ``default`` is the README's demo (about 12 minutes on 2 CPU
+#: What each demo profile trains. ``default`` is the README's demo (10-17 minutes on 2 CPU
 #: cores); ``tiny`` is a smoke test (a minute) that exercises every step with toy models.
 DEMO_PROFILES: dict[str, dict[str, Any]] = {
     "default": {
