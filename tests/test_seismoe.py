@@ -8,6 +8,7 @@ import pytest
 import seisbench.models as sbm
 import torch
 import torch.nn.functional as F
+from curves import annotation_curves
 
 from seisbench_llm import SeisMoE, WeightsNotFoundError
 from seisbench_llm.models.inputs import add_input_handling
@@ -214,22 +215,10 @@ def test_export_then_from_pretrained(eqt, no_network):
             torch.testing.assert_close(a, b)
 
 
-def _moe_curves(peaks):
-    """SeisMoE annotation stream: a Gaussian bump (sigma 0.1 s) per (channel suffix, s, height)."""
-    t = np.arange(3000) / 100.0
-    stream = obspy.Stream()
-    for suffix in ("Detection", "P", "S"):
-        bumps = [h * np.exp(-0.5 * ((t - s) / 0.1) ** 2) for c, s, h in peaks if c == suffix]
-        header = dict(network="XX", station="A", channel=f"SeisMoE_{suffix}", sampling_rate=100)
-        stream += obspy.Trace(sum(bumps) + np.zeros_like(t), header=header)
-    return stream
-
-
 def test_classify_keeps_one_phase_per_onset_and_the_detections():
     moe = SeisMoE()
-    curves = _moe_curves(
-        [("Detection", 5.5, 0.9), ("P", 5.0, 0.9), ("S", 5.02, 0.4), ("S", 6.0, 0.7)]
-    )
+    peaks = [("Detection", 5.5, 0.9), ("P", 5.0, 0.9), ("S", 5.02, 0.4), ("S", 6.0, 0.7)]
+    curves = annotation_curves("SeisMoE", peaks, ("Detection", "P", "S"))
     start = curves[0].stats.starttime
     out = moe.classify_aggregate(curves, {})
     assert [(p.phase, round(p.peak_time - start, 2)) for p in out.picks] == [("P", 5.0), ("S", 6.0)]

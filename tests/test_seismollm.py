@@ -12,6 +12,7 @@ import pytest
 import seisbench.models as sbm
 import seisbench.util as sbu
 import torch
+from curves import annotation_curves
 
 import seisbench_llm
 from seisbench_llm.models.config import SeisMoLLMConfig
@@ -561,22 +562,9 @@ def test_separate_phases_keeps_the_more_probable_of_close_p_and_s():
             separate_phases(picks, bad)
 
 
-def _curves(model, peaks):
-    """Annotation stream with a Gaussian bump (sigma 0.1 s) per (phase, seconds, height)."""
-    t = np.arange(3000) / 100.0
-    stream = obspy.Stream()
-    for phase in ("P", "S"):
-        data = sum(
-            h * np.exp(-0.5 * ((t - s) / 0.1) ** 2) for ph, s, h in peaks if ph == phase
-        ) + np.zeros_like(t)
-        header = dict(network="XX", station="A", channel=f"SeisMoLLM_{phase}", sampling_rate=100)
-        stream += obspy.Trace(data, header=header)
-    return stream
-
-
 def test_classify_puts_one_phase_on_each_onset():
     model = tiny()
-    curves = _curves(model, [("P", 5.0, 0.9), ("S", 5.02, 0.4), ("S", 6.0, 0.7)])
+    curves = annotation_curves("SeisMoLLM", [("P", 5.0, 0.9), ("S", 5.02, 0.4), ("S", 6.0, 0.7)])
     picks = model.classify_aggregate(curves, {}).picks
     assert [(p.phase, round(p.peak_time - curves[0].stats.starttime, 2)) for p in picks] == [
         ("P", 5.0),

@@ -16,11 +16,25 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["PS_SEPARATION_S", "separate_phases", "separation_args"]
+__all__ = [
+    "PS_SEPARATION_ARG",
+    "PS_SEPARATION_S",
+    "one_phase_per_onset",
+    "separate_phases",
+    "separation_args",
+]
 
 #: Default shortest time (s) between a P and an S pick of one station: two label widths (the
 #: training labels are Gaussians of sigma 0.1 s), below which the two picks are one onset.
 PS_SEPARATION_S = 0.2
+
+#: The ``ps_separation`` entry of the ``_annotate_args`` of a model whose ``classify`` applies
+#: :py:func:`one_phase_per_onset` (SeisMoLLM, SeisMoE).
+PS_SEPARATION_ARG = (
+    "Picking, classify: of a P and an S pick of one station closer than this (s), only the more "
+    "probable is kept (one onset is one phase; seisbench_llm.models.picks). 0: keep both.",
+    PS_SEPARATION_S,
+)
 
 
 def separate_phases(picks: Sequence[Any], min_separation: float = PS_SEPARATION_S) -> list:
@@ -54,6 +68,19 @@ def separate_phases(picks: Sequence[Any], min_separation: float = PS_SEPARATION_
                 weaker = s_pick if p_pick.peak_value >= s_pick.peak_value else p_pick
                 dropped.add(id(weaker))
     return [pick for pick in picks if id(pick) not in dropped]
+
+
+def one_phase_per_onset(model: Any, picks: Sequence[Any], argdict: dict) -> list:
+    """:py:func:`separate_phases` with the ``ps_separation`` of a ``classify`` call (``argdict``),
+    or else ``model``'s default: the step a model's ``classify_aggregate`` ends with.
+
+    :param model: A ``WaveformModel`` whose ``_annotate_args`` hold :py:data:`PS_SEPARATION_ARG`.
+    :param picks: Its picks.
+    :param argdict: The ``classify`` arguments.
+    :return: The kept picks, in their original order.
+    """
+    separation = argdict.get("ps_separation", model._annotate_args["ps_separation"][1])
+    return separate_phases(picks, separation)
 
 
 def separation_args(model: Any, ps_separation: float | None) -> dict[str, float]:

@@ -15,7 +15,7 @@ from torch import nn
 
 from seisbench_llm.models.inputs import InputHandling
 from seisbench_llm.models.moe import MoEFeedForward
-from seisbench_llm.models.picks import PS_SEPARATION_S, separate_phases
+from seisbench_llm.models.picks import PS_SEPARATION_ARG, one_phase_per_onset
 from seisbench_llm.weights import RegistryMixin, WeightsNotFoundError, model_folder
 
 MOE_BLOCKS = ("transformer_d0", "transformer_d")
@@ -43,12 +43,7 @@ class SeisMoE(InputHandling, RegistryMixin, sbm.EQTransformer):
     _weight_warnings: list = []
 
     _annotate_args = sbm.EQTransformer._annotate_args.copy()
-    _annotate_args["ps_separation"] = (
-        "classify: of a P and an S pick of one station closer than this (s), only the more "
-        "probable is kept (one onset is one phase; seisbench_llm.models.picks). 0: keep both, "
-        "as EQTransformer does.",
-        PS_SEPARATION_S,
-    )
+    _annotate_args["ps_separation"] = PS_SEPARATION_ARG
 
     def __init__(
         self,
@@ -84,8 +79,7 @@ class SeisMoE(InputHandling, RegistryMixin, sbm.EQTransformer):
         """EQTransformer's picks and detections; of a P and an S pick closer than
         ``ps_separation`` only the more probable is kept."""
         output = super().classify_aggregate(annotations, argdict)
-        separation = argdict.get("ps_separation", self._annotate_args["ps_separation"][1])
-        picks = sbu.PickList(sorted(separate_phases(output.picks, separation)))
+        picks = sbu.PickList(sorted(one_phase_per_onset(self, output.picks, argdict)))
         return sbu.ClassifyOutput(self.name, picks=picks, detections=output.detections)
 
     def moe_layers(self) -> list[MoEFeedForward]:

@@ -27,7 +27,7 @@ from seisbench_llm.models.inputs import (
     p_time_of,
     station_key,
 )
-from seisbench_llm.models.picks import PS_SEPARATION_S, separate_phases
+from seisbench_llm.models.picks import PS_SEPARATION_ARG, one_phase_per_onset
 from seisbench_llm.precision import autocast, resolve_precision
 from seisbench_llm.tasks import get_task
 from seisbench_llm.weights import RegistryMixin
@@ -72,11 +72,7 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
 
     _annotate_args = WaveformModel._annotate_args.copy()
     _annotate_args["*_threshold"] = ("Detection threshold for the provided phase", 0.3)
-    _annotate_args["ps_separation"] = (
-        "Picking, classify: of a P and an S pick of one station closer than this (s), only the "
-        "more probable is kept (one onset is one phase; seisbench_llm.models.picks). 0: keep both.",
-        PS_SEPARATION_S,
-    )
+    _annotate_args["ps_separation"] = PS_SEPARATION_ARG
     _annotate_args["blinding"] = (
         "Number of prediction samples to discard on each side of each window prediction",
         (500, 500),
@@ -367,8 +363,7 @@ class SeisMoLLM(InputHandling, RegistryMixin, WaveformModel):
             picks += self.picks_from_annotations(
                 annotations.select(channel=f"{self.__class__.__name__}_{phase}"), threshold, phase
             )
-        separation = argdict.get("ps_separation", self._annotate_args["ps_separation"][1])
-        picks = separate_phases(picks, separation)
+        picks = one_phase_per_onset(self, picks, argdict)
         return sbu.ClassifyOutput(self.name, picks=sbu.PickList(sorted(picks)))
 
     def classify(self, stream: obspy.Stream, **kwargs) -> sbu.ClassifyOutput:

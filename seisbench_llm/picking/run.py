@@ -180,9 +180,9 @@ def pick_archive(
     :param batch_size: Windows per forward pass (default: the model's).
     :param P_threshold: P pick threshold (default: the weights' or 0.3).
     :param S_threshold: S pick threshold (default: the weights' or 0.3).
-    :param ps_separation: SeisMoLLM, SeisMoE: seconds below which a P and an S pick of one station count
-                          as one onset and only the more probable is kept (default: the
-                          weights' or 0.2; 0 keeps both).
+    :param ps_separation: SeisMoLLM, SeisMoE: seconds below which a P and an S pick of one
+                          station count as one onset and only the more probable is kept
+                          (default: the weights' or 0.2; 0 keeps both).
     :param quakeml: Also write the merged picks as QuakeML to this file.
     :param overwrite: Delete the picks of an earlier run in ``out`` and start again.
     :param progress: Show progress bars.
