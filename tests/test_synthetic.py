@@ -314,6 +314,28 @@ def test_amplitude_scaling_in_dataset(stead_batch):
     assert a_dist < -0.7
 
 
+def test_s_amplitude_factor_scales_only_the_s_wave():
+    p_part, s_part, labels = [], [], []
+    for factor in (0.5, 1.0, 2.0):
+        w, info = synthesize_trace(3.0, 40.0, s_amp_factor=factor, seed=5)
+        p, s = info["p_sample"], info["s_sample"]
+        labels.append((p, s, info["polarity"]))
+        p_part.append(np.abs(w[:, p : s - 10]).max())
+        s_part.append(np.abs(w[:, s : s + 300]).max())
+    assert labels[0] == labels[1] == labels[2]  # the labels stay exact
+    assert np.allclose(p_part, p_part[1], rtol=1e-3)  # P and its coda untouched
+    assert s_part[0] < 0.6 * s_part[1] and s_part[2] > 1.7 * s_part[1]
+
+
+def test_s_amplitude_factor_in_the_metadata(stead_batch):
+    _, meta = stead_batch
+    eq = meta[meta.trace_category == "earthquake"]
+    log_factor = np.log10(eq.source_s_amplitude_factor)
+    assert abs(log_factor.mean()) < 0.05
+    assert 0.2 < log_factor.std() < 0.3
+    assert meta.loc[meta.trace_category == "noise", "source_s_amplitude_factor"].isna().all()
+
+
 def test_corner_frequency_falls_with_magnitude():
     def dominant_frequency(magnitude: float) -> float:
         w, info = synthesize_trace(magnitude, 30.0, kappa=0.01)

@@ -53,7 +53,7 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser(
         "demo",
-        help="the whole pipeline offline on synthetic data (10-17 min on 2 CPU cores)",
+        help="the whole pipeline offline on synthetic data (about 12 min on 2 CPU cores)",
         description=wrap(
             "Run the project end to end, offline and on CPU: generate the synthetic "
             "SeisBench-format dataset (cached), train SeisMoLLM (picking; a demo-sized "

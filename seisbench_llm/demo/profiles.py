@@ -20,7 +20,7 @@ _SEISMOLLM_DEMO = {
     "head_channels": [64, 48, 32, 6],
 }
 
-#: What each demo profile trains. ``default`` is the README's demo (10-17 minutes on 2 CPU
+#: What each demo profile trains. ``default`` is the README's demo (11-12 minutes on 2 CPU
 #: cores); ``tiny`` is a smoke test (a minute) that exercises every step with toy models.
 DEMO_PROFILES: dict[str, dict[str, Any]] = {
     "default": {
@@ -29,7 +29,7 @@ DEMO_PROFILES: dict[str, dict[str, Any]] = {
         "seismollm": {
             "model_args": _SEISMOLLM_DEMO,
             "batch_size": 8,
-            "max_epochs": 5,
+            "max_epochs": 7,
             "max_train_samples": 1000,  # x2 (clean + augmented copy): 250 steps per epoch
             "cycle_steps": 125,
             # the average of the last ~200 steps' weights: steadier on real data (docs/demo.md)

@@ -16,7 +16,7 @@ from seisbench_llm.data.synthetic.simulate import _iter_batches
 
 #: Version of the generator. It is part of the cache folder name of :py:class:`Synthetic`, so a
 #: change to the physics never silently reuses data made by an older generator.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 def _data_format(preset: SyntheticPreset) -> dict[str, Any]:

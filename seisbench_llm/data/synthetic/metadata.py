@@ -95,6 +95,7 @@ def _batch_metadata(
         "source_rake_deg": ev(par["rake"], 1),
         "source_stress_drop_mpa": ev(par["stress_drop_mpa"], 3),
         "source_corner_frequency_hz": ev(labels["corner_frequency_hz"], 3),
+        "source_s_amplitude_factor": ev(par["s_amp_factor"], 3),
         "station_network_code": st["station_network_code"].to_numpy(),
         "station_code": st["station_code"].to_numpy(),
         "station_channels": [channel_code(i, fs) for i in st["station_instrument"]],

@@ -133,6 +133,12 @@ def _stations(seed: int, preset: SyntheticPreset, n_stations: int = 48) -> pd.Da
     return stations
 
 
+#: Standard deviation (log10 units) of the per-event S amplitude factor beside the radiation
+#: pattern: observed S/P amplitude ratios scatter by about this much around the double-couple
+#: prediction (Hardebeck & Shearer 2003).
+S_AMPLITUDE_SCATTER_LOG10 = 0.25
+
+
 def _event_draw(
     rng: np.random.Generator, n: int, preset: SyntheticPreset, deviation: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -162,6 +168,8 @@ def _event_draw(
         "scatter_p": rng.uniform(1.0, 4.0, n),
         "scatter_s": rng.uniform(3.0, 10.0, n),
         "coda_tau_s": rng.uniform(4.0, 12.0, n),
+        # S/P amplitude ratios scatter beyond the radiation pattern (docs/data.md)
+        "s_amp_factor": 10.0 ** rng.normal(0.0, S_AMPLITUDE_SCATTER_LOG10, n),
     }
 
 

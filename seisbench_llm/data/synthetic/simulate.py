@@ -169,6 +169,7 @@ def synthesize_trace(
     q0: float = 200.0,
     kappa: float = 0.03,
     site_amp: float = 1.0,
+    s_amp_factor: float = 1.0,
     noise_position: float | None = None,
     noise_position_ms: float = 0.4,
     seed: int = 0,
@@ -196,6 +197,8 @@ def synthesize_trace(
     :param q0: S-wave ``Q0`` of ``Q(f) = Q0 f^0.6`` (Q_P = 1.5 Q_S).
     :param kappa: Site kappa (s).
     :param site_amp: Site amplification.
+    :param s_amp_factor: Factor on the S amplitudes beside the radiation pattern (the generator
+        draws it per event, log-normal).
     :param noise_position: Stationary background noise above 0.6 Hz as a position between
         Peterson's NLNM (0) and NHNM (1); None: no noise (only the digitiser's rounding).
     :param noise_position_ms: The same for the microseism band.
@@ -237,6 +240,7 @@ def synthesize_trace(
         "scatter_p": 1.0,
         "scatter_s": 3.0,
         "coda_tau_s": 8.0,
+        "s_amp_factor": s_amp_factor,
         "noise_position": noise_position or 0.0,
         "noise_position_ms": noise_position_ms,
         "cultural_db": 0.0,

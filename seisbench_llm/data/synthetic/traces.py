@@ -26,6 +26,7 @@ SECOND_EVENT_KEYS = (
     "scatter_p",
     "scatter_s",
     "coda_tau_s",
+    "s_amp_factor",
 )
 _MIN_GAP_S = 1.0  # a second P keeps this distance from the main P and S
 

@@ -116,7 +116,7 @@ def _source_and_path(par: dict[str, np.ndarray], tt: dict[str, np.ndarray], on: 
     return {
         "rad": rad,
         "amp_p": common * _spreading(hyp, guided=False) / vp_src**3,
-        "amp_s": common * _spreading(hyp, guided=True) / vs_src**3,
+        "amp_s": common * par["s_amp_factor"] * _spreading(hyp, guided=True) / vs_src**3,
         "fc_s": fc_s,
         "fc_p": 1.5 * fc_s,
         "hyp": hyp,
