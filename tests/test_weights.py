@@ -619,6 +619,10 @@ def test_concurrent_exports_in_two_processes_never_share_a_version(tmp_path):
     import time
 
     env = {**os.environ, "SEISBENCH_CACHE_ROOT": str(tmp_path / "cache")}
+    # SeisBench writes config.json into a new cache root on import without a lock; a second
+    # process importing at that moment can read the half-written file. Create it first, so the
+    # race under test is the export's and not SeisBench's.
+    subprocess.run([sys.executable, "-c", "import seisbench"], env=env, check=True)
     go = tmp_path / "go"
     procs = [
         subprocess.Popen(
@@ -632,7 +636,9 @@ def test_concurrent_exports_in_two_processes_never_share_a_version(tmp_path):
     ]
     deadline = time.monotonic() + 120
     while not all((tmp_path / f"go.ready{seed}").exists() for seed in (1, 2)):
-        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        exited = [p for p in procs if p.poll() is not None]
+        assert not exited, [p.communicate()[1] for p in exited]  # the exporter's traceback
+        assert time.monotonic() < deadline
         time.sleep(0.05)
     go.touch()  # both start exporting at the same moment
     outputs = [p.communicate(timeout=120) for p in procs]
