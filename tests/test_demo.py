@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,16 @@ import seisbench.models as sbm
 import torch
 
 from seisbench_llm import cli
-from seisbench_llm.demo import DEMO_PROFILES, TARGET_F1, demo_configs, find_local_gpt2
+from seisbench_llm.demo import (
+    BUDGET_MINUTES,
+    DEMO_PROFILES,
+    TARGET_F1,
+    DemoResult,
+    demo_configs,
+    find_local_gpt2,
+)
+from seisbench_llm.demo.clock import TrainingClock
+from seisbench_llm.demo.report import budget_remark
 
 
 @pytest.mark.parametrize(
@@ -109,6 +119,10 @@ def test_tiny_demo_writes_every_output(tiny_demo):
     assert "NOT STEAD weights" in stdout
     for i in range(1, 8):
         assert f"[{i}/7]" in stdout
+    # the early estimate of each training run: SeisMoLLM 24 traces x 2 copies / batch 8, EQT 16 / 8
+    assert "SeisMoLLM: " in stdout and " s per step on this machine; 6 steps: about " in stdout
+    assert "EQTransformer baseline: " in stdout and "; 2 steps: about " in stdout
+    assert "budget" not in stdout  # the budget remark concerns the default profile only
 
 
 def test_tiny_demo_results_table(tiny_demo):
@@ -125,6 +139,8 @@ def test_tiny_demo_results_table(tiny_demo):
         n_test = n_test or int(row["n_traces"])
         assert int(row["n_traces"]) == n_test > 0  # both models on the same test traces
     text = (out / "results.md").read_text()
+    assert "batch 8 (6 steps, " in text and "batch 8 (2 steps, " in text
+    assert text.count(" s per step on this machine); config: configs/") == 2
     f1 = {r["target"]: float(r["f1"]) for r in rows if r["model"] == "seismollm"}
     for phase, target in TARGET_F1.items():
         verdict = "met" if f1[phase] >= target else "MISSED"
@@ -158,3 +174,64 @@ def test_tiny_demo_weights_reload_and_picks_match(tiny_demo):
         assert row["phase"] == pick.phase
         assert abs(obspy.UTCDateTime(row["peak_time"]) - pick.peak_time) < 1e-3
         assert np.isclose(float(row["peak_value"]), pick.peak_value, atol=1e-3)
+
+
+class _FakeTrainer:
+    """What :py:class:`TrainingClock` reads of a Lightning trainer."""
+
+    def __init__(self, total: int):
+        self.estimated_stepping_batches = total
+        self.global_step = 0
+
+
+def _run_clock(total: int, seconds_per_step: float, **kwargs) -> tuple[TrainingClock, list[str]]:
+    """Drive a clock through ``total`` steps of ``seconds_per_step`` each (a start-up of 5 s
+    before the first step), on a fake clock."""
+    now = [100.0]
+    said: list[str] = []
+    clock = TrainingClock("Model", said.append, clock=lambda: now[0], **kwargs)
+    trainer = _FakeTrainer(total)
+    clock.on_train_start(trainer, None)
+    now[0] += 5.0
+    for step in range(1, total + 1):
+        now[0] += seconds_per_step
+        trainer.global_step = step
+        clock.on_train_batch_end(trainer, None, None, None, step - 1)
+    clock.on_train_end(trainer, None)
+    return clock, said
+
+
+def test_training_clock_estimates_once_and_times_the_run():
+    clock, said = _run_clock(1750, 0.5)
+    # steps 10..40 are timed: the start-up second count is left out of the estimate
+    assert said == ["Model: 0.50 s per step on this machine; 1750 steps: about 14.6 min"]
+    assert clock.steps == 1750
+    assert clock.seconds == pytest.approx(5.0 + 875.0)
+    assert clock.seconds_per_step == pytest.approx(880.0 / 1750)
+
+
+def test_training_clock_on_short_runs():
+    _, said = _run_clock(6, 2.0)  # window capped: steps 1..6
+    assert said == ["Model: 2.00 s per step on this machine; 6 steps: about 0.2 min"]
+    _, said = _run_clock(1, 3.0)  # one step: timed from the start, start-up included
+    assert said == ["Model: 8.00 s per step on this machine; 1 steps: about 0.1 min"]
+    assert math.isnan(TrainingClock("Model", print).seconds_per_step)  # before any step
+
+
+def test_budget_remark_only_for_a_slow_default_run(tmp_path):
+    result = DemoResult(
+        out_dir=tmp_path,
+        rows=[],
+        weights=tmp_path / "w",
+        weight_name="synthetic",
+        weight_version="1",
+        gpt2=None,
+        durations={"total": 19.1 * 60},
+        steps={"seismollm": (1750, 0.54)},
+    )
+    remark = budget_remark(result, "default")
+    assert remark.startswith(f"Over the demo's {BUDGET_MINUTES:.0f}-minute budget on this machine")
+    assert "0.54 s per step" in remark
+    assert budget_remark(result, "tiny") == ""
+    result.durations["total"] = BUDGET_MINUTES * 60 - 1
+    assert budget_remark(result, "default") == ""

@@ -41,6 +41,7 @@ def _result(tmp_path, f1_p, f1_s, s_on_p):
         gpt2=None,
         real_rows=real_rows,
         durations={"train seismollm": 600.0, "total": 840.0},
+        steps={"seismollm": (1500, 0.4)},
     )
 
 
@@ -51,13 +52,13 @@ def test_seed_rows_and_spread(spread, tmp_path):
     assert good["real S on P"] == 0 and bad["real S on P"] == 1
     assert good["synthetic targets met"] and good["real targets met"]
     assert not bad["synthetic targets met"] and not bad["real targets met"]
-    assert good["train min"] == 10.0 and good["total min"] == 14.0
+    assert good["train min"] == 10.0 and good["total min"] == 14.0 and good["s per step"] == 0.4
     text = spread.spread_markdown([good, bad], "default")
     assert "2 judged P and 2 judged S onsets" in text
     assert "| mean | 90.00 | 80.00 |" in text
     assert "| min | 88.00 | 75.00 |" in text
     assert "| max | 92.00 | 85.00 |" in text
-    assert "| met | met | 10.00 | 14.00 |" in text and "| missed | missed |" in text
+    assert "| met | met | 10.00 | 0.40 | 14.00 |" in text and "| missed | missed |" in text
 
 
 def test_main_refuses_repeated_seeds_and_used_folders(spread, tmp_path, capsys):

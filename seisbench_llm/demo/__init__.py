@@ -13,15 +13,23 @@ pretrained GPT-2 weights are found locally, and weights trained on synthetic wav
 STEAD weights.
 
 Modules: :py:mod:`.profiles` (profiles and :py:func:`demo_configs`, the one place where the
-training configs are built), :py:mod:`.run` (the steps), :py:mod:`.report` (results table and
-summary) and :py:mod:`.figures`.
+training configs are built), :py:mod:`.run` (the steps), :py:mod:`.clock` (seconds per training
+step and an early estimate of the training time), :py:mod:`.report` (results table and summary)
+and :py:mod:`.figures`.
 """
 
-from seisbench_llm.demo.profiles import DEMO_PROFILES, TARGET_F1, demo_configs, find_local_gpt2
+from seisbench_llm.demo.profiles import (
+    BUDGET_MINUTES,
+    DEMO_PROFILES,
+    TARGET_F1,
+    demo_configs,
+    find_local_gpt2,
+)
 from seisbench_llm.demo.report import DemoResult, results_markdown, summary
 from seisbench_llm.demo.run import default_out_dir, run_demo
 
 __all__ = [
+    "BUDGET_MINUTES",
     "DEMO_PROFILES",
     "TARGET_F1",
     "DemoResult",

@@ -7,10 +7,21 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEMO_PROFILES", "TARGET_F1", "check_profile", "demo_configs", "find_local_gpt2"]
+__all__ = [
+    "BUDGET_MINUTES",
+    "DEMO_PROFILES",
+    "TARGET_F1",
+    "check_profile",
+    "demo_configs",
+    "find_local_gpt2",
+]
 
 #: Targets of the trained SeisMoLLM on the synthetic test split (protocol B, 0.1 s tolerance).
 TARGET_F1 = {"P": 90.0, "S": 80.0}
+
+#: The default demo's time budget on 2 CPU cores, in minutes. Its step count is fixed (so that its
+#: figures do not depend on the machine's speed), so slower CPUs take longer (docs/demo.md).
+BUDGET_MINUTES = 15.0
 
 _SEISMOLLM_DEMO = {
     # SeisMoLLM as in docs/reference.md section 1 (multi-scale embedder, GPT-2 blocks with LoRA,

@@ -6,10 +6,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seisbench_llm.demo.profiles import DEMO_PROFILES, TARGET_F1
+from seisbench_llm.demo.profiles import BUDGET_MINUTES, DEMO_PROFILES, TARGET_F1
 from seisbench_llm.training.reports import results_table
 
-__all__ = ["DEMO_PICKER", "DemoResult", "results_markdown", "summary", "write_rows_csv"]
+__all__ = [
+    "DEMO_PICKER",
+    "DemoResult",
+    "budget_remark",
+    "results_markdown",
+    "summary",
+    "write_rows_csv",
+]
 
 #: Label of the demo's SeisMoLLM in the real-set tables.
 DEMO_PICKER = "SeisMoLLM demo weights"
@@ -30,6 +37,8 @@ class DemoResult:
                       (:py:func:`seisbench_llm.real_eval.evaluate`).
     :param files: Files written.
     :param durations: Seconds per stage, and ``"total"``.
+    :param steps: Per trained model (``"seismollm"``, ``"eqtransformer"``): its optimiser steps and
+                  seconds per step on this machine (validation included).
     """
 
     out_dir: Path
@@ -42,6 +51,7 @@ class DemoResult:
     real_rows: list[dict[str, Any]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def f1(self, model: str, phase: str) -> float:
         """Protocol B F1 (%) of a model for a phase.
@@ -143,9 +153,13 @@ def results_markdown(
     for key, cfg in configs.items():
         epochs = cfg.trainer_args.get("max_epochs")
         n = cfg.max_train_samples or "all"
+        timing = ""
+        if key in result.steps:
+            n_steps, rate = result.steps[key]
+            timing = f" ({n_steps} steps, {rate:.2f} s per step on this machine)"
         lines.append(
-            f"- {names[key]}: {epochs} epochs on {n} training traces, batch {cfg.batch_size}; "
-            f"config: configs/{key}.json"
+            f"- {names[key]}: {epochs} epochs on {n} training traces, batch {cfg.batch_size}"
+            f"{timing}; config: configs/{key}.json"
         )
     lines.append(
         "- Durations: " + ", ".join(f"{k}: {_fmt_minutes(v)}" for k, v in result.durations.items())
@@ -173,11 +187,31 @@ def _real_set_lines(result: DemoResult) -> list[str]:
     ]
 
 
-def summary(result: DemoResult, table: str) -> str:
+def budget_remark(result: DemoResult, profile: str) -> str:
+    """A sentence for a default-profile run that took longer than :py:data:`BUDGET_MINUTES`, naming
+    the training speed that made it so; empty otherwise.
+
+    :param result: The demo's results.
+    :param profile: The profile run.
+    :return: The sentence, or ``""``.
+    """
+    minutes = result.durations["total"] / 60
+    if profile != "default" or minutes <= BUDGET_MINUTES:
+        return ""
+    rate = result.steps.get("seismollm", (0, float("nan")))[1]
+    return (
+        f"Over the demo's {BUDGET_MINUTES:.0f}-minute budget on this machine: SeisMoLLM trained at "
+        f"{rate:.2f} s per step; the step count is fixed so that the figures do not depend on the "
+        "machine's speed (docs/demo.md)."
+    )
+
+
+def summary(result: DemoResult, table: str, profile: str = "default") -> str:
     """The final summary printed by the demo.
 
     :param result: The demo's results.
     :param table: The markdown of :py:func:`results_markdown`.
+    :param profile: The profile run (the budget remark concerns the default profile only).
     :return: The summary text.
     """
     n_p = sum(p.phase == "P" for p in result.picks)
@@ -189,4 +223,5 @@ def summary(result: DemoResult, table: str) -> str:
         f"Real recordings ({n_records}): SeisMoLLM picked {n_p} P and {n_s} S.\n"
         f"Output folder: {result.out_dir}\n{files}\n"
         f"Done in {_fmt_minutes(result.durations['total'])}."
+        + (f"\n{remark}" if (remark := budget_remark(result, profile)) else "")
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from seisbench_llm.demo.clock import TrainingClock
 from seisbench_llm.demo.figures import plot_test_examples, plot_training_curves
 from seisbench_llm.demo.profiles import DEMO_PROFILES, check_profile, demo_configs, find_local_gpt2
 from seisbench_llm.demo.report import (
@@ -107,7 +108,7 @@ def run_demo(
     stages("data", "Synthetic dataset (generated once, then read from the SeisBench cache)")
     dataset = harness.load_dataset(configs["seismollm"])
     say(f"{len(dataset)} traces in {dataset.path}")
-    best = _train(configs, out / "runs", stages, progress)
+    best, clocks = _train(configs, out / "runs", stages, progress)
 
     stages("evaluate", "Evaluate both on the synthetic test split (protocol B, 0.1 s tolerance)")
     rows: list[dict[str, Any]] = []
@@ -149,12 +150,13 @@ def run_demo(
         real_rows=real_rows,
         files=files,
         durations=durations,
+        steps={key: (clock.steps, clock.seconds_per_step) for key, clock in clocks.items()},
     )
     table = results_markdown(result, configs, profile, gpt2_text)
     (out / "results.md").write_text(table)
     write_rows_csv(rows, out / "results.csv")
     result.files += [out / "results.md", out / "results.csv"]
-    say("\n" + summary(result, table))
+    say("\n" + summary(result, table, profile))
     return result
 
 
@@ -187,27 +189,37 @@ def _gpt2_choice(gpt2: str | None) -> tuple[str | None, str]:
     return None, f"GPT-2 blocks RANDOMLY initialised: no pretrained GPT-2 weights{looked}."
 
 
-def _train(configs: dict[str, Any], runs: Path, stages: _Stages, progress: bool) -> dict[str, Path]:
+def _train(
+    configs: dict[str, Any], runs: Path, stages: _Stages, progress: bool
+) -> tuple[dict[str, Path], dict[str, TrainingClock]]:
     """Train SeisMoLLM and the EQTransformer baseline with the harness.
 
     :param configs: The demo's harness configs.
     :param runs: Folder of the runs (one subfolder per model).
-    :param stages: Stage headers.
+    :param stages: Stage headers (and where the early time estimate of each run goes).
     :param progress: Show Lightning's progress bars.
-    :return: Best checkpoint per model.
+    :return: Best checkpoint and training clock per model.
     """
+    from tqdm import tqdm
+
     from seisbench_llm.training import harness
 
+    def say_between_bars(text: str) -> None:
+        with tqdm.external_write_mode():
+            stages.say(text)
+
     best: dict[str, Path] = {}
+    clocks: dict[str, TrainingClock] = {}
     for key, title in (("seismollm", "SeisMoLLM"), ("eqtransformer", "EQTransformer baseline")):
         stages(f"train {key}", f"Train {title} (benchmark harness, CPU)")
         cfg = configs[key]
         if not progress:
             cfg.trainer_args["enable_progress_bar"] = False
         cfg.trainer_args.setdefault("enable_model_summary", False)
+        clocks[key] = TrainingClock(title, say_between_bars)
         with _quiet_lightning():
-            best[key] = harness.train(cfg, runs / key)
-    return best
+            best[key] = harness.train(cfg, runs / key, extra_callbacks=[clocks[key]])
+    return best, clocks
 
 
 def _export_and_reload(
