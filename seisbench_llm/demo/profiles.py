@@ -31,8 +31,8 @@ _SEISMOLLM_DEMO = {
     "head_channels": [64, 48, 32, 6],
 }
 
-#: What each demo profile trains. ``default`` is the README's demo (11-12 minutes on 2 CPU
-#: cores); ``tiny`` is a smoke test (a minute) that exercises every step with toy models.
+#: What each demo profile trains. ``default`` is the README's demo (11-22 minutes on 2 CPU
+#: cores, by CPU); ``tiny`` is a smoke test (a minute) that exercises every step with toy models.
 DEMO_PROFILES: dict[str, dict[str, Any]] = {
     "default": {
         "n_traces": 2000,
