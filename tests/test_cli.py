@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 
 import pandas as pd
 import seisbench.data as sbd
@@ -19,6 +21,16 @@ def test_help_exits_zero(capsys):
     text = capsys.readouterr().out
     for option in ("SRC", "DST", "--light", "--seed", "--split-by", "--overwrite", "not public"):
         assert option in text
+
+
+def test_parser_does_not_import_lightning():
+    """Building the parser (every ``--help``, every command's start) leaves the training stack
+    unimported; commands import what they need when they run."""
+    code = (
+        "import sys; from seisbench_llm import cli; cli.build_parser(); "
+        "sys.exit('lightning' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=300).returncode == 0
 
 
 def test_usage_errors(capsys):

@@ -11,9 +11,8 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seisbench_llm.demo.clock import TrainingClock
 from seisbench_llm.demo.figures import plot_test_examples, plot_training_curves
 from seisbench_llm.demo.profiles import DEMO_PROFILES, check_profile, demo_configs, find_local_gpt2
 from seisbench_llm.demo.report import (
@@ -23,6 +22,9 @@ from seisbench_llm.demo.report import (
     summary,
     write_rows_csv,
 )
+
+if TYPE_CHECKING:
+    from seisbench_llm.demo.clock import TrainingClock
 
 __all__ = ["default_out_dir", "run_demo"]
 
@@ -202,6 +204,7 @@ def _train(
     """
     from tqdm import tqdm
 
+    from seisbench_llm.demo.clock import TrainingClock  # imports Lightning: not at CLI start-up
     from seisbench_llm.training import harness
 
     def say_between_bars(text: str) -> None:
