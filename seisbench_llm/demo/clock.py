@@ -36,13 +36,8 @@ class TrainingClock(Callback):
         window: int = 30,
         clock: Callable[[], float] = time.perf_counter,
     ):
-        self.title, self.say, self.first, self.window, self.clock = (
-            title,
-            say,
-            first,
-            window,
-            clock,
-        )
+        self.title, self.say, self.clock = title, say, clock
+        self.first, self.window = first, window
         self.steps = 0
         self.seconds = 0.0
         self._start = self._window_start = 0.0
