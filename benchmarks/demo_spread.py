@@ -42,7 +42,7 @@ def seed_row(result: Any, seed: int) -> dict[str, Any]:
     row["synthetic targets met"] = all(result.f1("seismollm", p) >= t for p, t in TARGET_F1.items())
     row["real targets met"] = all(result.real_targets().values())
     row["train min"] = result.durations.get("train seismollm", float("nan")) / 60
-    row["s per step"] = result.steps.get("seismollm", (0, float("nan")))[1]
+    row["s per step"] = result.seconds_per_step("seismollm")
     row["total min"] = result.durations["total"] / 60
     row["_references"] = (real["P_references"], real["S_references"])
     return row

@@ -41,6 +41,7 @@ class TrainingClock(Callback):
         self.steps = 0
         self.seconds = 0.0
         self._start = self._window_start = 0.0
+        self._total = 0
         self._window = (0, 0)
 
     @property
@@ -49,9 +50,9 @@ class TrainingClock(Callback):
         return self.seconds / self.steps if self.steps else float("nan")
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
-        total = int(trainer.estimated_stepping_batches)
-        begin = min(self.first, total // 4)
-        self._window = (begin, min(begin + self.window, total))
+        self._total = int(trainer.estimated_stepping_batches)
+        begin = min(self.first, self._total // 4)
+        self._window = (begin, min(begin + self.window, self._total))
         self._start = self._window_start = self.clock()
 
     def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
@@ -61,10 +62,9 @@ class TrainingClock(Callback):
             self._window_start = self.clock()
         elif step == end and end > begin:
             rate = (self.clock() - self._window_start) / (end - begin)
-            total = int(trainer.estimated_stepping_batches)
             self.say(
-                f"{self.title}: {rate:.2f} s per step on this machine; {total} steps: "
-                f"about {rate * total / 60:.1f} min"
+                f"{self.title}: {rate:.2f} s per step on this machine; {self._total} steps: "
+                f"about {rate * self._total / 60:.1f} min"
             )
 
     def on_train_end(self, trainer: Any, pl_module: Any) -> None:

@@ -53,6 +53,13 @@ class DemoResult:
     durations: dict[str, float] = field(default_factory=dict)
     steps: dict[str, tuple[int, float]] = field(default_factory=dict)
 
+    def seconds_per_step(self, model: str) -> float:
+        """Seconds per optimiser step of a model's training run on this machine (NaN without).
+
+        :param model: ``"seismollm"`` or ``"eqtransformer"``.
+        """
+        return self.steps[model][1] if model in self.steps else float("nan")
+
     def f1(self, model: str, phase: str) -> float:
         """Protocol B F1 (%) of a model for a phase.
 
@@ -155,8 +162,10 @@ def results_markdown(
         n = cfg.max_train_samples or "all"
         timing = ""
         if key in result.steps:
-            n_steps, rate = result.steps[key]
-            timing = f" ({n_steps} steps, {rate:.2f} s per step on this machine)"
+            timing = (
+                f" ({result.steps[key][0]} steps, {result.seconds_per_step(key):.2f} s per step "
+                "on this machine)"
+            )
         lines.append(
             f"- {names[key]}: {epochs} epochs on {n} training traces, batch {cfg.batch_size}"
             f"{timing}; config: configs/{key}.json"
@@ -198,10 +207,9 @@ def budget_remark(result: DemoResult, profile: str) -> str:
     minutes = result.durations["total"] / 60
     if profile != "default" or minutes <= BUDGET_MINUTES:
         return ""
-    rate = result.steps.get("seismollm", (0, float("nan")))[1]
     return (
         f"Over the demo's {BUDGET_MINUTES:.0f}-minute budget on this machine: SeisMoLLM trained at "
-        f"{rate:.2f} s per step; the step count is fixed so that the figures do not depend on the "
+        f"{result.seconds_per_step('seismollm'):.2f} s per step; the step count is fixed so that the figures do not depend on the "
         "machine's speed (docs/demo.md)."
     )
 
