@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from seisbench_llm.demo import DEMO_PROFILES, TARGET_F1, run_demo
+from seisbench_llm.demo import DEMO_PRECISION, DEMO_PROFILES, TARGET_F1, run_demo
+from seisbench_llm.precision import PRECISIONS
 from seisbench_llm.training.reports import results_table
 
 
@@ -43,6 +44,7 @@ def seed_row(result: Any, seed: int) -> dict[str, Any]:
     row["real targets met"] = all(result.real_targets().values())
     row["train min"] = result.durations.get("train seismollm", float("nan")) / 60
     row["s per step"] = result.seconds_per_step("seismollm")
+    row["precision"] = result.precision
     row["total min"] = result.durations["total"] / 60
     row["_references"] = (real["P_references"], real["S_references"])
     return row
@@ -86,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile", default="default", choices=sorted(DEMO_PROFILES), help="demo profile"
     )
-    parser.add_argument("--precision", default="float32", help="training precision (float32)")
+    parser.add_argument(
+        "--precision",
+        default=DEMO_PRECISION,
+        choices=PRECISIONS,
+        help=f"training precision (default {DEMO_PRECISION}, as the demo)",
+    )
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import math
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import torch
 from seisbench_llm import cli
 from seisbench_llm.demo import (
     BUDGET_MINUTES,
+    DEMO_PRECISION,
     DEMO_PROFILES,
     TARGET_F1,
     DemoResult,
@@ -25,6 +27,8 @@ from seisbench_llm.demo import (
 )
 from seisbench_llm.demo.clock import TrainingClock
 from seisbench_llm.demo.report import budget_remark
+from seisbench_llm.demo.run import _precision_text
+from seisbench_llm.precision import resolve_precision
 
 
 @pytest.mark.parametrize(
@@ -123,6 +127,23 @@ def test_tiny_demo_writes_every_output(tiny_demo):
     assert "SeisMoLLM: " in stdout and " s per step on this machine; 6 steps: about " in stdout
     assert "EQTransformer baseline: " in stdout and "; 2 steps: about " in stdout
     assert "budget" not in stdout  # the budget remark concerns the default profile only
+    assert _precision_text(resolve_precision(DEMO_PRECISION, "cpu")) in stdout
+
+
+@pytest.mark.parametrize(
+    "flags, asked, line",
+    [
+        ({"amx_bf16"}, "bfloat16", "Training in bfloat16 (mixed precision): this CPU computes it"),
+        ({"avx2"}, "bfloat16", "Training in bfloat16 (mixed precision): EMULATED here"),
+        ({"avx512_bf16"}, "float32", "Training in float32 (--precision bfloat16 is about 1.5x"),
+        ({"avx2"}, "auto", "Training in float32."),
+    ],
+)
+def test_demo_says_its_training_precision(monkeypatch, flags, asked, line):
+    from seisbench_llm import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: flags)
+    assert _precision_text(resolve_precision(asked, "cpu")).startswith(line)
 
 
 def test_tiny_demo_results_table(tiny_demo):
@@ -140,7 +161,10 @@ def test_tiny_demo_results_table(tiny_demo):
         assert int(row["n_traces"]) == n_test > 0  # both models on the same test traces
     text = (out / "results.md").read_text()
     assert "batch 8 (6 steps, " in text and "batch 8 (2 steps, " in text
-    assert text.count(" s per step on this machine); config: configs/") == 2
+    used = resolve_precision(DEMO_PRECISION, "cpu")
+    assert text.count(f" s per step on this machine, {used}); config: configs/") == 2
+    trainer = json.loads((out / "configs" / "seismollm.json").read_text())["trainer_args"]
+    assert trainer["precision"] == used
     f1 = {r["target"]: float(r["f1"]) for r in rows if r["model"] == "seismollm"}
     for phase, target in TARGET_F1.items():
         verdict = "met" if f1[phase] >= target else "MISSED"

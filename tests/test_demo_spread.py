@@ -42,6 +42,7 @@ def _result(tmp_path, f1_p, f1_s, s_on_p):
         real_rows=real_rows,
         durations={"train seismollm": 600.0, "total": 840.0},
         steps={"seismollm": (1500, 0.4)},
+        precision="bfloat16",
     )
 
 
@@ -58,7 +59,10 @@ def test_seed_rows_and_spread(spread, tmp_path):
     assert "| mean | 90.00 | 80.00 |" in text
     assert "| min | 88.00 | 75.00 |" in text
     assert "| max | 92.00 | 85.00 |" in text
-    assert "| met | met | 10.00 | 0.40 | 14.00 |" in text and "| missed | missed |" in text
+    assert good["precision"] == "bfloat16"
+    assert (
+        "| met | met | 10.00 | 0.40 | bfloat16 | 14.00 |" in text and "| missed | missed |" in text
+    )
 
 
 def test_main_refuses_repeated_seeds_and_used_folders(spread, tmp_path, capsys):

@@ -39,6 +39,7 @@ class DemoResult:
     :param durations: Seconds per stage, and ``"total"``.
     :param steps: Per trained model (``"seismollm"``, ``"eqtransformer"``): its optimiser steps and
                   seconds per step on this machine (validation included).
+    :param precision: The precision both models were trained in (``float32`` or ``bfloat16``).
     """
 
     out_dir: Path
@@ -52,6 +53,7 @@ class DemoResult:
     files: list[Path] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
     steps: dict[str, tuple[int, float]] = field(default_factory=dict)
+    precision: str = "float32"
 
     def seconds_per_step(self, model: str) -> float:
         """Seconds per optimiser step of a model's training run on this machine (NaN without).
@@ -164,7 +166,7 @@ def results_markdown(
         if key in result.steps:
             timing = (
                 f" ({result.steps[key][0]} steps, {result.seconds_per_step(key):.2f} s per step "
-                "on this machine)"
+                f"on this machine, {result.precision})"
             )
         lines.append(
             f"- {names[key]}: {epochs} epochs on {n} training traces, batch {cfg.batch_size}"
