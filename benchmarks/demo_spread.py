@@ -6,7 +6,7 @@ each seed (data, training, evaluation, export, real recordings) into ``--out/see
 ``spread.md`` and ``spread.csv``: per seed the synthetic test-split F1 of SeisMoLLM, its real-set
 hits, S-on-P confusions and the target verdicts, then mean, min and max over the seeds.
 
-Example (11-22 minutes per seed on 2 CPU cores, by CPU)::
+Example (11-27 minutes per seed on 2 CPU cores, by CPU)::
 
     python benchmarks/demo_spread.py --seeds 0 1 2 --out demo_spread
 """

@@ -53,7 +53,7 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser(
         "demo",
-        help="the whole pipeline offline on synthetic data (11-22 min on 2 CPU cores)",
+        help="the whole pipeline offline on synthetic data (11-27 min on 2 CPU cores)",
         description=wrap(
             "Run the project end to end, offline and on CPU: generate the synthetic "
             "SeisBench-format dataset (cached), train SeisMoLLM (picking; a demo-sized "
@@ -85,7 +85,7 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
         "--profile",
         choices=list(DEMO_PROFILES),
         default="default",
-        help="default: the demo (11-22 min, by CPU); tiny: toy models, a smoke test (about 1 min)",
+        help="default: the demo (11-27 min, by CPU); tiny: toy models, a smoke test (about 1 min)",
     )
     gpt2 = parser.add_mutually_exclusive_group()
     gpt2.add_argument(

@@ -37,7 +37,7 @@ _SEISMOLLM_DEMO = {
     "head_channels": [64, 48, 32, 6],
 }
 
-#: What each demo profile trains. ``default`` is the README's demo (11-22 minutes on 2 CPU
+#: What each demo profile trains. ``default`` is the README's demo (11-27 minutes on 2 CPU
 #: cores, by CPU); ``tiny`` is a smoke test (a minute) that exercises every step with toy models.
 DEMO_PROFILES: dict[str, dict[str, Any]] = {
     "default": {
