@@ -115,8 +115,8 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
         choices=PRECISIONS,
         default=DEMO_PRECISION,
         help=f"training precision (default {DEMO_PRECISION}, as the figures in docs/demo.md; "
-        "bfloat16 trains about 1.5x faster per step on CPUs with AVX512-BF16 or AMX, but its "
-        "models scored lower there; docs/demo.md)",
+        "bfloat16 trains faster per step on CPUs with AVX512-BF16 or AMX, but its demo models "
+        "scored lower there)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.set_defaults(func=_run_demo)

@@ -24,9 +24,9 @@ TARGET_F1 = {"P": 90.0, "S": 80.0}
 #: figures do not depend on the machine's speed), so slower CPUs take longer (docs/demo.md).
 BUDGET_MINUTES = 15.0
 
-#: The demo's training precision. bfloat16 (mixed precision) trains about 1.5x faster per step on
-#: CPUs that compute it natively, but its three-seed spread scored lower than float32's on the same
-#: kind of machine (docs/demo.md), so the demo trains in float32 unless asked.
+#: The demo's training precision. bfloat16 (mixed precision) trains faster per step on CPUs that
+#: compute it natively, but its three-seed spread scored lower than float32's on the same kind of
+#: machine (docs/demo.md), so the demo trains in float32 unless asked.
 DEMO_PRECISION = "float32"
 
 _SEISMOLLM_DEMO = {

@@ -211,8 +211,8 @@ def budget_remark(result: DemoResult, profile: str) -> str:
         return ""
     return (
         f"Over the demo's {BUDGET_MINUTES:.0f}-minute budget on this machine: SeisMoLLM trained at "
-        f"{result.seconds_per_step('seismollm'):.2f} s per step; the step count is fixed so that the figures do not depend on the "
-        "machine's speed (docs/demo.md)."
+        f"{result.seconds_per_step('seismollm'):.2f} s per step; the step count is fixed so that "
+        "the figures do not depend on the machine's speed (docs/demo.md)."
     )
 
 
