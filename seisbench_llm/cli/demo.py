@@ -49,11 +49,11 @@ def _weight_name(value: str) -> str:
 
 def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``demo [--out DIR] [--profile default|tiny] [--gpt2 SRC | --no-gpt2] ...``."""
-    from seisbench_llm.demo import DEMO_PRECISION, DEMO_PROFILES
+    from seisbench_llm.demo import DEMO_MINUTES, DEMO_PRECISION, DEMO_PROFILES
 
     parser = subparsers.add_parser(
         "demo",
-        help="the whole pipeline offline on synthetic data (11-27 min on 2 CPU cores)",
+        help=f"the whole pipeline offline on synthetic data ({DEMO_MINUTES} min on 2 CPU cores)",
         description=wrap(
             "Run the project end to end, offline and on CPU: generate the synthetic "
             "SeisBench-format dataset (cached), train SeisMoLLM (picking; a demo-sized "
@@ -85,7 +85,8 @@ def add_demo_parser(subparsers: argparse._SubParsersAction) -> None:
         "--profile",
         choices=list(DEMO_PROFILES),
         default="default",
-        help="default: the demo (11-27 min, by CPU); tiny: toy models, a smoke test (about 1 min)",
+        help=f"default: the demo ({DEMO_MINUTES} min, by CPU); tiny: toy models, a smoke test "
+        "(about 1 min)",
     )
     gpt2 = parser.add_mutually_exclusive_group()
     gpt2.add_argument(

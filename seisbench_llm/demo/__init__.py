@@ -20,6 +20,7 @@ and :py:mod:`.figures`.
 
 from seisbench_llm.demo.profiles import (
     BUDGET_MINUTES,
+    DEMO_MINUTES,
     DEMO_PRECISION,
     DEMO_PROFILES,
     TARGET_F1,
@@ -31,6 +32,7 @@ from seisbench_llm.demo.run import default_out_dir, run_demo
 
 __all__ = [
     "BUDGET_MINUTES",
+    "DEMO_MINUTES",
     "DEMO_PRECISION",
     "DEMO_PROFILES",
     "TARGET_F1",

@@ -9,6 +9,7 @@ from typing import Any
 
 __all__ = [
     "BUDGET_MINUTES",
+    "DEMO_MINUTES",
     "DEMO_PRECISION",
     "DEMO_PROFILES",
     "TARGET_F1",
@@ -24,6 +25,9 @@ TARGET_F1 = {"P": 90.0, "S": 80.0}
 #: figures do not depend on the machine's speed), so slower CPUs take longer (docs/demo.md).
 BUDGET_MINUTES = 15.0
 
+#: How long the default demo took on the 2-core machines measured (docs/demo.md), for help texts.
+DEMO_MINUTES = "11-27"
+
 #: The demo's training precision. bfloat16 (mixed precision) trains faster per step on CPUs that
 #: compute it natively, but its three-seed spread scored lower than float32's on the same kind of
 #: machine (docs/demo.md), so the demo trains in float32 unless asked.
@@ -37,8 +41,9 @@ _SEISMOLLM_DEMO = {
     "head_channels": [64, 48, 32, 6],
 }
 
-#: What each demo profile trains. ``default`` is the README's demo (11-27 minutes on 2 CPU
-#: cores, by CPU); ``tiny`` is a smoke test (a minute) that exercises every step with toy models.
+#: What each demo profile trains. ``default`` is the README's demo (:py:data:`DEMO_MINUTES`
+#: minutes on 2 CPU cores, by CPU); ``tiny`` is a smoke test (a minute) that exercises every step
+#: with toy models.
 DEMO_PROFILES: dict[str, dict[str, Any]] = {
     "default": {
         "n_traces": 2000,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seisbench_llm.demo.profiles import BUDGET_MINUTES, DEMO_PROFILES, TARGET_F1
+from seisbench_llm.demo.profiles import BUDGET_MINUTES, DEMO_PRECISION, DEMO_PROFILES, TARGET_F1
 from seisbench_llm.training.reports import results_table
 
 __all__ = [
@@ -53,7 +53,7 @@ class DemoResult:
     files: list[Path] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
     steps: dict[str, tuple[int, float]] = field(default_factory=dict)
-    precision: str = "float32"
+    precision: str = DEMO_PRECISION
 
     def seconds_per_step(self, model: str) -> float:
         """Seconds per optimiser step of a model's training run on this machine (NaN without).
